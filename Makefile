@@ -1,0 +1,59 @@
+# Two commands on a fresh machine: `make book` and `make test`.
+# Each creates the virtual environment .venv on first use (later runs reuse it).
+# `make help` lists the rest.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+# Extra arguments for pip, e.g. a CPU-only PyTorch index on a Linux machine
+# without a GPU:  make book PIP_ARGS="--extra-index-url https://download.pytorch.org/whl/cpu"
+PIP_ARGS ?=
+# pytest-xdist workers; the chapters are executed in parallel.
+JOBS ?= auto
+
+CHAPTERS_MD    := $(wildcard chapters/*.md)
+CHAPTERS_IPYNB := $(CHAPTERS_MD:.md=.ipynb)
+
+.DEFAULT_GOAL := help
+.PHONY: help book test lab sync budgets clean clean-all
+
+help:  ## list the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+# The environment is rebuilt only when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed, found " + sys.version.split()[0]'
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet $(PIP_ARGS) -e '.[book,test]'
+	touch $@
+
+$(VENV)/.installed-lab: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet $(PIP_ARGS) -e '.[lab]'
+	@# Open the chapters' .md files as notebooks on a double click, in this environment only.
+	mkdir -p $(VENV)/share/jupyter/lab/settings
+	printf '%s\n' '{"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"markdown": "Jupytext Notebook", "myst": "Jupytext Notebook"}}}' \
+		> $(VENV)/share/jupyter/lab/settings/overrides.json
+	touch $@
+
+book: $(VENV)/.installed  ## build the book into _build/html (warnings are errors; unchanged chapters come from the cache)
+	$(BIN)/jupyter-book build --warningiserror --keep-going .
+	@echo "Open _build/html/index.html"
+
+test: $(VENV)/.installed  ## run the unit tests and execute every chapter
+	$(BIN)/python -m pytest -n $(JOBS) --nbmake --nbmake-timeout=600 tests chapters
+
+lab: $(VENV)/.installed-lab  ## open the chapters in JupyterLab
+	$(BIN)/jupyter lab chapters
+
+sync: $(VENV)/.installed  ## regenerate each chapter's .ipynb from its .md after editing
+	$(BIN)/jupytext --sync $(CHAPTERS_MD)
+
+budgets: $(VENV)/.installed  ## run each chapter alone and report its run time and peak memory
+	$(BIN)/python scripts/measure_chapters.py $(CHAPTERS_IPYNB)
+
+clean:  ## remove the built book and its execution cache
+	rm -rf _build
+
+clean-all: clean  ## also remove the virtual environment
+	rm -rf $(VENV)

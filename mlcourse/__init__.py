@@ -1,0 +1,61 @@
+"""Helpers shared by the chapters of the book.
+
+Importing ``mlcourse`` is cheap: it imports neither PyTorch nor TensorFlow.
+A helper that needs a framework imports it when it is called.
+
+The pieces, one module each:
+
+- :mod:`mlcourse.runtime`: seeding, device choice, a quiet TensorFlow import.
+- :mod:`mlcourse.data`: the digits data set, synthetic data, framework loaders.
+- :mod:`mlcourse.losses`: NumPy reference losses (softmax, cross-entropy...).
+- :mod:`mlcourse.display`: showing helper source and caught warnings.
+- :mod:`mlcourse.crosscheck`: assert that NumPy, PyTorch and TensorFlow agree.
+- :mod:`mlcourse.plotting`: the book's figure style.
+"""
+
+from mlcourse import losses
+from mlcourse.crosscheck import Agreement, assert_agree
+from mlcourse.data import (
+    Dataset,
+    Splits,
+    batch_indices,
+    load_digits_splits,
+    make_blobs,
+    make_regression,
+    tf_dataset,
+    to_numpy,
+    torch_loader,
+)
+from mlcourse.display import print_warnings, show_source
+from mlcourse.plotting import FRAMEWORK_COLORS, use_book_style
+from mlcourse.runtime import (
+    RunInfo,
+    import_tensorflow,
+    pick_device,
+    seed_everything,
+    setup,
+)
+
+__all__ = [
+    "Agreement",
+    "Dataset",
+    "FRAMEWORK_COLORS",
+    "RunInfo",
+    "Splits",
+    "assert_agree",
+    "batch_indices",
+    "import_tensorflow",
+    "losses",
+    "load_digits_splits",
+    "make_blobs",
+    "make_regression",
+    "pick_device",
+    "print_warnings",
+    "seed_everything",
+    "setup",
+    "show_source",
+    "tf_dataset",
+    "to_numpy",
+    "torch_loader",
+    "use_book_style",
+]

@@ -1,0 +1,193 @@
+"""Seeding, device choice and a quiet TensorFlow import.
+
+Every chapter starts with :func:`setup`, which seeds every random number
+generator the chapter uses, picks the device and says what it picked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import random
+import re
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from types import ModuleType
+
+import numpy as np
+
+FRAMEWORKS = ("torch", "tensorflow")
+DEVICE_CHOICES = ("auto", "cpu", "cuda")
+
+# Lines TensorFlow writes to the C-level stderr while it is imported. They are
+# about the build (CPU instructions, missing CUDA libraries, oneDNN), not about
+# the reader's code. Anything else printed during the import is passed through.
+_TENSORFLOW_IMPORT_NOISE = re.compile(
+    "|".join(
+        [
+            r"oneDNN custom operations are on",
+            r"This TensorFlow binary is optimized",
+            r"To enable the following instructions",
+            r"rebuild TensorFlow with the appropriate compiler flags",
+            r"Could not find cuda drivers",
+            r"Unable to register cu(DNN|FFT|BLAS) factory",
+            r"computation placer already registered",
+            r"TF-TRT Warning",
+            r"All log messages before absl::InitializeLog\(\) is called",
+            r"cuda_(dnn|fft|blas|executor|driver)\.cc",
+            r"failed call to cuInit",
+        ]
+    )
+)
+
+
+@contextlib.contextmanager
+def _filtered_stderr(noise: re.Pattern[str]) -> Iterator[None]:
+    """Capture the process's stderr (file descriptor 2) and re-emit all but `noise`.
+
+    Works at the file-descriptor level because TensorFlow's C++ logging never
+    passes through Python's ``sys.stderr``.
+    """
+    sys.stderr.flush()
+    saved_fd = os.dup(2)
+    with tempfile.TemporaryFile(mode="w+b") as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved_fd, 2)
+            os.close(saved_fd)
+            captured.seek(0)
+            text = captured.read().decode("utf-8", errors="replace")
+    kept = [line for line in text.splitlines() if line.strip() and not noise.search(line)]
+    if kept:
+        print("\n".join(kept), file=sys.stderr)
+
+
+def import_tensorflow() -> ModuleType:
+    """Import TensorFlow without its start-up log lines and return the module.
+
+    Sets ``TF_CPP_MIN_LOG_LEVEL=2`` (unless the reader set it), filters the
+    build notices TensorFlow prints while loading, and lowers the Python logger
+    to errors. Warnings and errors that concern the reader's code still show.
+    """
+    if "tensorflow" in sys.modules:
+        return sys.modules["tensorflow"]
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    with _filtered_stderr(_TENSORFLOW_IMPORT_NOISE):
+        import tensorflow as tf
+    tf.get_logger().setLevel("ERROR")
+    return tf
+
+
+def _check_frameworks(frameworks: Sequence[str]) -> tuple[str, ...]:
+    if isinstance(frameworks, str):
+        frameworks = (frameworks,)
+    unknown = [name for name in frameworks if name not in FRAMEWORKS]
+    if unknown:
+        raise ValueError(
+            f"unknown framework {unknown[0]!r}; choose from {', '.join(FRAMEWORKS)}"
+        )
+    return tuple(frameworks)
+
+
+def seed_everything(seed: int, frameworks: Sequence[str] = FRAMEWORKS) -> None:
+    """Seed Python's ``random``, NumPy's global generator and each named framework.
+
+    `frameworks` lists which of ``"torch"`` and ``"tensorflow"`` to seed (and so
+    to import): a chapter that uses only PyTorch need not load TensorFlow.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an integer, got {type(seed).__name__}")
+    if not 0 <= seed < 2**32:
+        raise ValueError(f"seed must be in [0, 2**32), got {seed}")
+    frameworks = _check_frameworks(frameworks)
+    random.seed(seed)
+    np.random.seed(seed)
+    if "torch" in frameworks:
+        import torch
+
+        torch.manual_seed(seed)  # also seeds every CUDA device
+    if "tensorflow" in frameworks:
+        import_tensorflow().random.set_seed(seed)
+
+
+def pick_device(prefer: str | None = None) -> str:
+    """Return the PyTorch device to use: ``"cuda"`` when a CUDA GPU is present, else ``"cpu"``.
+
+    `prefer` (or the environment variable ``MLCOURSE_DEVICE``) may force
+    ``"cpu"`` or ``"cuda"``; asking for CUDA on a machine without it is an error.
+    """
+    choice = prefer if prefer is not None else os.environ.get("MLCOURSE_DEVICE", "auto")
+    if choice not in DEVICE_CHOICES:
+        raise ValueError(f"unknown device {choice!r}; choose from {', '.join(DEVICE_CHOICES)}")
+    import torch
+
+    has_cuda = torch.cuda.is_available()
+    if choice == "cuda" and not has_cuda:
+        raise RuntimeError("device 'cuda' was requested but PyTorch finds no CUDA GPU")
+    if choice == "cpu" or not has_cuda:
+        return "cpu"
+    return "cuda"
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What :func:`setup` chose: the seed, the PyTorch device, and library versions."""
+
+    seed: int
+    device: str
+    device_name: str
+    versions: dict[str, str] = field(default_factory=dict)
+    tensorflow_device: str | None = None
+
+    def __str__(self) -> str:
+        parts = [f"seed {self.seed}", f"PyTorch device: {self.device} ({self.device_name})"]
+        if self.tensorflow_device is not None:
+            parts.append(f"TensorFlow device: {self.tensorflow_device}")
+        parts.append(", ".join(f"{name} {version}" for name, version in self.versions.items()))
+        return " | ".join(parts)
+
+
+def setup(
+    seed: int = 0,
+    frameworks: Sequence[str] = FRAMEWORKS,
+    *,
+    device: str | None = None,
+    style: bool = True,
+    verbose: bool = True,
+) -> RunInfo:
+    """Seed everything, pick the device, apply the book's plot style, and report.
+
+    The one call at the top of every chapter. Returns a :class:`RunInfo`; with
+    `verbose` it is also printed, so each executed chapter shows its device.
+    """
+    frameworks = _check_frameworks(frameworks)
+    seed_everything(seed, frameworks)
+    versions = {"Python": platform.python_version(), "NumPy": np.__version__}
+    torch_device, device_name, tf_device = "cpu", "PyTorch not loaded", None
+    if "torch" in frameworks:
+        import torch
+
+        torch_device = pick_device(device)
+        if torch_device == "cuda":
+            device_name = torch.cuda.get_device_name(0)
+        else:
+            device_name = "CPU requested" if torch.cuda.is_available() else "no CUDA GPU found"
+        versions["PyTorch"] = torch.__version__
+    if "tensorflow" in frameworks:
+        tf = import_tensorflow()
+        tf_device = "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
+        versions["TensorFlow"] = tf.__version__
+    if style:
+        from mlcourse.plotting import use_book_style
+
+        use_book_style()
+    info = RunInfo(seed, torch_device, device_name, versions, tf_device)
+    if verbose:
+        print(info)
+    return info

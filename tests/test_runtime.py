@@ -1,0 +1,122 @@
+"""Tests of mlcourse.runtime: seeding, device choice, quiet TensorFlow import."""
+
+import os
+import random
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import mlcourse as mc
+from mlcourse import runtime
+
+
+def run_python(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+
+
+def test_importing_mlcourse_loads_no_framework():
+    out = run_python(
+        "import sys, mlcourse\n"
+        "print('torch' in sys.modules, 'tensorflow' in sys.modules)"
+    ).stdout
+    assert out.split() == ["False", "False"]
+
+
+def test_setup_with_torch_only_does_not_load_tensorflow():
+    out = run_python(
+        "import sys, mlcourse as mc\n"
+        "mc.setup(1, frameworks=['torch'], verbose=False)\n"
+        "print('tensorflow' in sys.modules)"
+    ).stdout
+    assert out.strip() == "False"
+
+
+def test_tensorflow_import_prints_nothing_to_stderr():
+    done = run_python("import mlcourse as mc\ntf = mc.import_tensorflow()\ntf.constant(1.0) + 1")
+    assert done.stderr == ""
+
+
+def test_filtered_stderr_drops_noise_and_keeps_the_rest(capfd):
+    import re
+
+    with runtime._filtered_stderr(re.compile("noise")):
+        os.write(2, b"some noise line\na real problem\n")
+    assert capfd.readouterr().err == "a real problem\n"
+
+
+def draw_all():
+    import torch
+
+    tf = mc.import_tensorflow()
+    return (
+        random.random(),
+        float(np.random.rand()),
+        float(torch.rand(1)),
+        float(tf.random.uniform([1])[0]),
+    )
+
+
+def test_seed_everything_makes_every_generator_repeat():
+    mc.seed_everything(123)
+    first = draw_all()
+    mc.seed_everything(123)
+    assert draw_all() == first
+    mc.seed_everything(124)
+    assert all(a != b for a, b in zip(draw_all(), first))
+
+
+@pytest.mark.parametrize(
+    "seed, error, match",
+    [(-1, ValueError, "seed must be in"), (2**32, ValueError, "seed must be in"),
+     (1.5, TypeError, "integer"), (True, TypeError, "integer")],
+)
+def test_seed_everything_rejects_bad_seeds(seed, error, match):
+    with pytest.raises(error, match=match):
+        mc.seed_everything(seed)
+
+
+def test_unknown_framework_is_named():
+    with pytest.raises(ValueError, match="unknown framework 'jax'"):
+        mc.seed_everything(0, frameworks=["torch", "jax"])
+
+
+def test_pick_device_uses_cuda_when_present(monkeypatch):
+    import torch
+
+    monkeypatch.delenv("MLCOURSE_DEVICE", raising=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert mc.pick_device() == "cuda"
+    assert mc.pick_device("cpu") == "cpu"
+    monkeypatch.setenv("MLCOURSE_DEVICE", "cpu")
+    assert mc.pick_device() == "cpu"
+
+
+def test_pick_device_falls_back_to_cpu(monkeypatch):
+    import torch
+
+    monkeypatch.delenv("MLCOURSE_DEVICE", raising=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert mc.pick_device() == "cpu"
+    with pytest.raises(RuntimeError, match="no CUDA GPU"):
+        mc.pick_device("cuda")
+
+
+def test_pick_device_rejects_unknown_names(monkeypatch):
+    with pytest.raises(ValueError, match="unknown device 'gpu'"):
+        mc.pick_device("gpu")
+    monkeypatch.setenv("MLCOURSE_DEVICE", "tpu")
+    with pytest.raises(ValueError, match="unknown device 'tpu'"):
+        mc.pick_device()
+
+
+def test_setup_reports_what_it_picked(capsys, monkeypatch):
+    monkeypatch.delenv("MLCOURSE_DEVICE", raising=False)
+    info = mc.setup(7)
+    printed = capsys.readouterr().out
+    assert isinstance(info, mc.RunInfo)
+    assert info.seed == 7 and info.device == mc.pick_device()
+    assert "seed 7" in printed and f"PyTorch device: {info.device}" in printed
+    assert "TensorFlow device:" in printed
+    assert {"PyTorch", "TensorFlow", "NumPy"} <= set(info.versions)
