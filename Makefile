@@ -46,8 +46,8 @@ test: $(VENV)/.installed  ## run the unit tests and execute every chapter
 lab: $(VENV)/.installed-lab  ## open the chapters in JupyterLab
 	$(BIN)/jupyter lab chapters
 
-sync: $(VENV)/.installed  ## regenerate each chapter's .ipynb from its .md after editing
-	$(BIN)/jupytext --sync $(CHAPTERS_MD)
+sync: $(VENV)/.installed  ## regenerate each chapter's .ipynb from its .md (the source of truth)
+	$(BIN)/jupytext --to ipynb $(CHAPTERS_MD)
 
 budgets: $(VENV)/.installed  ## run each chapter alone and report its run time and peak memory
 	$(BIN)/python scripts/measure_chapters.py $(CHAPTERS_IPYNB)

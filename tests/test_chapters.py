@@ -50,7 +50,7 @@ def test_committed_notebook_holds_no_outputs(chapter):
     notebook = nbformat.read(chapter.with_suffix(".ipynb"), as_version=4)
     dirty = [i for i, c in enumerate(notebook.cells)
              if c.cell_type == "code" and (c.outputs or c.execution_count is not None)]
-    assert not dirty, f"{chapter.with_suffix('.ipynb').name}: cells {dirty} hold outputs; clear them"
+    assert not dirty, f"{chapter.with_suffix('.ipynb').name}: cells {dirty} hold outputs; run `make sync` to regenerate it from the .md"
 
 
 def test_table_of_contents_matches_the_files():
