@@ -26,7 +26,7 @@ from mlcourse.data import (
     to_numpy,
     torch_loader,
 )
-from mlcourse.display import print_warnings, show_source
+from mlcourse.display import glue, print_warnings, show_source
 from mlcourse.plotting import FRAMEWORK_COLORS, use_book_style
 from mlcourse.runtime import (
     RunInfo,
@@ -44,6 +44,7 @@ __all__ = [
     "Splits",
     "assert_agree",
     "batch_indices",
+    "glue",
     "import_tensorflow",
     "losses",
     "load_digits_splits",

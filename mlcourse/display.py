@@ -8,6 +8,8 @@ import warnings
 from collections.abc import Iterator
 from typing import Any
 
+from mlcourse.data import to_numpy
+
 
 def show_source(obj: Any):
     """Display the source code of a function or class, highlighted, in a notebook.
@@ -37,3 +39,20 @@ def print_warnings() -> Iterator[list[warnings.WarningMessage]]:
         yield caught
     for message in caught:
         print(f"{message.category.__name__}: {message.message}")
+
+
+def glue(name: str, value: Any, display: bool = False) -> None:
+    """Store `value` under `name` for the prose to quote, like ``myst_nb.glue``.
+
+    NumPy, PyTorch and TensorFlow scalars are turned into plain Python numbers
+    first: the book formats glued numbers (``{glue:text}`name:.2f```) from
+    their text, and ``np.float64(0.5)`` would not parse as a number. Other
+    values (figures, arrays) are passed through unchanged.
+    """
+    from myst_nb import glue as myst_glue
+
+    if not name or not isinstance(name, str):
+        raise ValueError(f"glue needs a non-empty string name, got {name!r}")
+    if tuple(getattr(value, "shape", (None,))) == ():  # a 0-d array, tensor or NumPy scalar
+        value = to_numpy(value).item()
+    myst_glue(name, value, display=display)

@@ -34,3 +34,23 @@ def test_book_style_sets_the_defaults():
     assert mpl.rcParams["axes.grid"] is True
     assert mpl.rcParams["axes.spines.top"] is False
     assert set(mc.FRAMEWORK_COLORS) == {"numpy", "torch", "tensorflow"}
+
+
+def test_glue_turns_framework_scalars_into_python_numbers(monkeypatch):
+    import myst_nb
+    import torch
+
+    tf = mc.import_tensorflow()
+    stored = {}
+    monkeypatch.setattr(myst_nb, "glue", lambda name, value, display: stored.update({name: value}))
+    values = {"np": np.float64(0.5), "int": np.int64(3), "torch": torch.tensor(2.5),
+              "tf": tf.constant(1.5), "zero_d": np.array(4.0), "plain": 0.25}
+    for name, value in values.items():
+        mc.glue(name, value)
+    assert stored == {"np": 0.5, "int": 3, "torch": 2.5, "tf": 1.5, "zero_d": 4.0, "plain": 0.25}
+    assert all(type(v) in (float, int) for v in stored.values())
+    array = np.arange(3)
+    mc.glue("array", array)
+    assert stored["array"] is array  # non-scalars pass through
+    with pytest.raises(ValueError, match="non-empty string name"):
+        mc.glue("", 1.0)
