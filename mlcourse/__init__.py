@@ -11,9 +11,10 @@ The pieces, one module each:
 - :mod:`mlcourse.display`: showing helper source and caught warnings.
 - :mod:`mlcourse.crosscheck`: assert that NumPy, PyTorch and TensorFlow agree.
 - :mod:`mlcourse.plotting`: the book's figure style.
+- :mod:`mlcourse.surfaces`: 2-D test functions (quadratic, Rosenbrock) and trajectory plots.
 """
 
-from mlcourse import losses
+from mlcourse import losses, surfaces
 from mlcourse.crosscheck import Agreement, assert_agree
 from mlcourse.data import (
     Dataset,
@@ -47,6 +48,7 @@ __all__ = [
     "glue",
     "import_tensorflow",
     "losses",
+    "surfaces",
     "load_digits_splits",
     "make_blobs",
     "make_regression",
