@@ -106,14 +106,18 @@ def seed_everything(seed: int, frameworks: Sequence[str] = FRAMEWORKS) -> None:
     if not 0 <= seed < 2**32:
         raise ValueError(f"seed must be in [0, 2**32), got {seed}")
     frameworks = _check_frameworks(frameworks)
+    # Import first, seed after: importing a framework can itself draw from
+    # Python's generator, which would shift every later draw on a first call.
+    if "torch" in frameworks:
+        import torch
+    if "tensorflow" in frameworks:
+        tf = import_tensorflow()
     random.seed(seed)
     np.random.seed(seed)
     if "torch" in frameworks:
-        import torch
-
         torch.manual_seed(seed)  # also seeds every CUDA device
     if "tensorflow" in frameworks:
-        import_tensorflow().random.set_seed(seed)
+        tf.random.set_seed(seed)
 
 
 def pick_device(prefer: str | None = None) -> str:
@@ -146,11 +150,11 @@ class RunInfo:
     tensorflow_device: str | None = None
 
     def __str__(self) -> str:
-        parts = [f"seed {self.seed}", f"PyTorch device: {self.device} ({self.device_name})"]
+        devices = f"PyTorch device: {self.device} ({self.device_name})"
         if self.tensorflow_device is not None:
-            parts.append(f"TensorFlow device: {self.tensorflow_device}")
-        parts.append(", ".join(f"{name} {version}" for name, version in self.versions.items()))
-        return " | ".join(parts)
+            devices += f" | TensorFlow device: {self.tensorflow_device}"
+        versions = ", ".join(f"{name} {version}" for name, version in self.versions.items())
+        return f"seed {self.seed} | {devices}\n{versions}"
 
 
 def setup(
