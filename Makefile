@@ -15,7 +15,7 @@ CHAPTERS_MD    := $(wildcard chapters/*.md)
 CHAPTERS_IPYNB := $(CHAPTERS_MD:.md=.ipynb)
 
 .DEFAULT_GOAL := help
-.PHONY: help book test lab sync budgets clean clean-all
+.PHONY: help book test lab sync budgets benchmark clean clean-all
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -51,6 +51,9 @@ sync: $(VENV)/.installed  ## regenerate each chapter's .ipynb from its .md (the 
 
 budgets: $(VENV)/.installed  ## run each chapter alone and report its run time and peak memory
 	$(BIN)/python scripts/measure_chapters.py $(CHAPTERS_IPYNB)
+
+benchmark: $(VENV)/.installed  ## measure the overhead of mlcourse's fit against the bare training loop
+	$(BIN)/python scripts/benchmark_fit.py
 
 clean:  ## remove the built book and its execution cache
 	rm -rf _build

@@ -71,6 +71,7 @@ def test_chapter_follows_the_anatomy(chapter):
     assert "{exercise}" in text and "{solution-start}" in text, "exercises with solutions are missing"
     assert "{bibliography}" in text, "the chapter has no bibliography"
     assert "glue(" in "\n".join(code), "numbers in the prose must come from glue"
+    assert "({eq}" not in text, "{eq} already prints its parentheses: '({eq}`x`)' shows '((3))'"
 
 
 def test_glue_keys_are_unique_across_chapters():
