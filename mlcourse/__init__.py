@@ -11,10 +11,11 @@ The pieces, one module each:
 - :mod:`mlcourse.display`: showing helper source and caught warnings.
 - :mod:`mlcourse.crosscheck`: assert that NumPy, PyTorch and TensorFlow agree.
 - :mod:`mlcourse.plotting`: the book's figure style.
+- :mod:`mlcourse.timing`: wall-clock timing with repeats and GPU synchronization.
 - :mod:`mlcourse.surfaces`: 2-D test functions (quadratic, Rosenbrock) and trajectory plots.
 """
 
-from mlcourse import losses, surfaces
+from mlcourse import losses, surfaces, timing
 from mlcourse.crosscheck import Agreement, assert_agree
 from mlcourse.data import (
     Dataset,
@@ -49,6 +50,7 @@ __all__ = [
     "import_tensorflow",
     "losses",
     "surfaces",
+    "timing",
     "load_digits_splits",
     "make_blobs",
     "make_regression",

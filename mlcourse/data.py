@@ -300,9 +300,13 @@ def tf_dataset(
 
 
 def to_numpy(value: Any) -> np.ndarray:
-    """A NumPy copy of a NumPy array, PyTorch tensor, TensorFlow tensor or number."""
+    """A NumPy copy of a NumPy array, PyTorch tensor, TensorFlow tensor or number.
+
+    Always a copy: a CPU tensor's ``.numpy()`` shares memory with the tensor,
+    so a trajectory recorded from views would change as training goes on.
+    """
     if hasattr(value, "detach"):  # a PyTorch tensor, possibly on a GPU or needing grad
-        return value.detach().cpu().numpy()
+        return value.detach().cpu().numpy().copy()
     if hasattr(value, "numpy"):  # a TensorFlow eager tensor or variable
-        return np.asarray(value.numpy())
-    return np.asarray(value)
+        return np.array(value.numpy(), copy=True)
+    return np.array(value, copy=True)

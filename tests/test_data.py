@@ -174,3 +174,13 @@ def test_to_numpy_accepts_every_framework():
     assert np.array_equal(mc.to_numpy(needs_grad), [3.0, 3.0])
     assert np.array_equal(mc.to_numpy(tf.Variable([1.0, 2.0])), [1.0, 2.0])
     assert np.array_equal(mc.to_numpy([1, 2]), [1, 2])
+
+
+def test_to_numpy_always_copies():
+    import torch
+
+    tensor, array = torch.zeros(3), np.zeros(3)
+    from_tensor, from_array = mc.to_numpy(tensor), mc.to_numpy(array)
+    tensor += 1
+    array += 1
+    assert from_tensor.sum() == 0 and from_array.sum() == 0
