@@ -9,13 +9,14 @@ The pieces, one module each:
 - :mod:`mlcourse.data`: the digits data set, synthetic data, framework loaders.
 - :mod:`mlcourse.losses`: NumPy reference losses (softmax, cross-entropy...).
 - :mod:`mlcourse.display`: showing helper source and caught warnings.
+- :mod:`mlcourse.autograd_scalar`, :mod:`mlcourse.autograd`: a small reverse-mode autograd engine.
 - :mod:`mlcourse.crosscheck`: assert that NumPy, PyTorch and TensorFlow agree.
 - :mod:`mlcourse.plotting`: the book's figure style.
 - :mod:`mlcourse.timing`: wall-clock timing with repeats and GPU synchronization.
 - :mod:`mlcourse.surfaces`: 2-D test functions (quadratic, Rosenbrock) and trajectory plots.
 """
 
-from mlcourse import losses, surfaces, timing
+from mlcourse import autograd, autograd_scalar, losses, surfaces, timing
 from mlcourse.crosscheck import Agreement, assert_agree
 from mlcourse.data import (
     Dataset,
@@ -45,6 +46,8 @@ __all__ = [
     "RunInfo",
     "Splits",
     "assert_agree",
+    "autograd",
+    "autograd_scalar",
     "batch_indices",
     "glue",
     "import_tensorflow",

@@ -305,8 +305,9 @@ def to_numpy(value: Any) -> np.ndarray:
     Always a copy: a CPU tensor's ``.numpy()`` shares memory with the tensor,
     so a trajectory recorded from views would change as training goes on.
     """
-    if hasattr(value, "detach"):  # a PyTorch tensor, possibly on a GPU or needing grad
+    library = type(value).__module__.split(".")[0]
+    if library == "torch":  # possibly on a GPU, or needing grad
         return value.detach().cpu().numpy().copy()
-    if hasattr(value, "numpy"):  # a TensorFlow eager tensor or variable
+    if library in ("tensorflow", "keras"):  # an eager tensor or a variable
         return np.array(value.numpy(), copy=True)
     return np.array(value, copy=True)
