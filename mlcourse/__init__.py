@@ -8,6 +8,7 @@ The pieces, one module each:
 - :mod:`mlcourse.runtime`: seeding, device choice, a quiet TensorFlow import.
 - :mod:`mlcourse.data`: the digits data set, synthetic data, framework loaders.
 - :mod:`mlcourse.losses`: NumPy reference losses (softmax, cross-entropy...).
+- :mod:`mlcourse.optimizers`, :mod:`mlcourse.schedules`: NumPy reference optimizers and learning-rate schedules.
 - :mod:`mlcourse.display`: showing helper source and caught warnings.
 - :mod:`mlcourse.autograd_scalar`, :mod:`mlcourse.autograd`: a small reverse-mode autograd engine.
 - :mod:`mlcourse.crosscheck`: assert that NumPy, PyTorch and TensorFlow agree.
@@ -16,7 +17,7 @@ The pieces, one module each:
 - :mod:`mlcourse.surfaces`: 2-D test functions (quadratic, Rosenbrock) and trajectory plots.
 """
 
-from mlcourse import autograd, autograd_scalar, losses, surfaces, timing
+from mlcourse import autograd, autograd_scalar, losses, optimizers, schedules, surfaces, timing
 from mlcourse.crosscheck import Agreement, assert_agree
 from mlcourse.data import (
     Dataset,
@@ -52,6 +53,7 @@ __all__ = [
     "glue",
     "import_tensorflow",
     "losses",
+    "optimizers",
     "surfaces",
     "timing",
     "load_digits_splits",
@@ -59,6 +61,7 @@ __all__ = [
     "make_regression",
     "pick_device",
     "print_warnings",
+    "schedules",
     "seed_everything",
     "setup",
     "show_source",
