@@ -7,17 +7,30 @@ The pieces, one module each:
 
 - :mod:`mlcourse.runtime`: seeding, device choice, a quiet TensorFlow import.
 - :mod:`mlcourse.data`: the digits data set, synthetic data, framework loaders.
-- :mod:`mlcourse.losses`: NumPy reference losses (softmax, cross-entropy...).
-- :mod:`mlcourse.optimizers`, :mod:`mlcourse.schedules`: NumPy reference optimizers and learning-rate schedules.
-- :mod:`mlcourse.display`: showing helper source and caught warnings.
-- :mod:`mlcourse.autograd_scalar`, :mod:`mlcourse.autograd`: a small reverse-mode autograd engine.
 - :mod:`mlcourse.crosscheck`: assert that NumPy, PyTorch and TensorFlow agree.
+- :mod:`mlcourse.display`: glued numbers, helper source, caught warnings.
 - :mod:`mlcourse.plotting`: the book's figure style.
 - :mod:`mlcourse.timing`: wall-clock timing with repeats and GPU synchronization.
+- :mod:`mlcourse.losses`: NumPy reference losses (softmax, cross-entropy...).
 - :mod:`mlcourse.surfaces`: 2-D test functions (quadratic, Rosenbrock) and trajectory plots.
+- :mod:`mlcourse.optimizers`, :mod:`mlcourse.schedules`: NumPy reference
+  optimizers and learning-rate schedules.
+- :mod:`mlcourse.autograd_scalar`, :mod:`mlcourse.autograd`: a small
+  reverse-mode autograd engine, on numbers and on arrays.
+- :mod:`mlcourse.training`: ``fit`` loops of the same shape for PyTorch and
+  TensorFlow, with callbacks (early stopping, checkpoints).
 """
 
-from mlcourse import autograd, autograd_scalar, losses, optimizers, schedules, surfaces, timing
+from mlcourse import (
+    autograd,
+    autograd_scalar,
+    losses,
+    optimizers,
+    schedules,
+    surfaces,
+    timing,
+    training,
+)
 from mlcourse.crosscheck import Agreement, assert_agree
 from mlcourse.data import (
     Dataset,
@@ -32,36 +45,33 @@ from mlcourse.data import (
 )
 from mlcourse.display import glue, print_warnings, show_source
 from mlcourse.plotting import FRAMEWORK_COLORS, use_book_style
-from mlcourse.runtime import (
-    RunInfo,
-    import_tensorflow,
-    pick_device,
-    seed_everything,
-    setup,
-)
+from mlcourse.runtime import RunInfo, import_tensorflow, pick_device, seed_everything, setup
 
 __all__ = [
+    # modules
+    "autograd",
+    "autograd_scalar",
+    "losses",
+    "optimizers",
+    "schedules",
+    "surfaces",
+    "timing",
+    "training",
+    # functions and classes
+    "FRAMEWORK_COLORS",
     "Agreement",
     "Dataset",
-    "FRAMEWORK_COLORS",
     "RunInfo",
     "Splits",
     "assert_agree",
-    "autograd",
-    "autograd_scalar",
     "batch_indices",
     "glue",
     "import_tensorflow",
-    "losses",
-    "optimizers",
-    "surfaces",
-    "timing",
     "load_digits_splits",
     "make_blobs",
     "make_regression",
     "pick_device",
     "print_warnings",
-    "schedules",
     "seed_everything",
     "setup",
     "show_source",

@@ -293,10 +293,19 @@ def tf_dataset(
     tf = import_tensorflow()
     sampler = _EpochSampler(len(data), batch_size, shuffle, seed, drop_last)
     x, y = tf.constant(data.x), tf.constant(data.y)
-    indices = tf.data.Dataset.from_generator(
-        lambda: iter(sampler), output_signature=tf.TensorSpec(shape=[None], dtype=tf.int64)
+
+    def epoch_order():
+        # One Python call per epoch: the whole order, which TensorFlow then cuts
+        # into the same consecutive batches as batch_indices.
+        yield np.concatenate(list(sampler))
+
+    order = tf.data.Dataset.from_generator(
+        epoch_order, output_signature=tf.TensorSpec(shape=[None], dtype=tf.int64)
     )
-    return indices.map(lambda idx: (tf.gather(x, idx), tf.gather(y, idx)))
+    batches = order.unbatch().batch(batch_size, drop_remainder=drop_last)
+    # Tell Keras how many batches an epoch has, so fit() knows where epochs end.
+    batches = batches.apply(tf.data.experimental.assert_cardinality(len(sampler)))
+    return batches.map(lambda idx: (tf.gather(x, idx), tf.gather(y, idx)))
 
 
 def to_numpy(value: Any) -> np.ndarray:

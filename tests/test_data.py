@@ -184,3 +184,13 @@ def test_to_numpy_always_copies():
     tensor += 1
     array += 1
     assert from_tensor.sum() == 0 and from_array.sum() == 0
+
+
+def test_tf_dataset_knows_its_length_and_drops_the_last_batch_on_request():
+    tf = mc.import_tensorflow()
+    data = mc.make_blobs(50, 2, seed=0)
+    assert int(mc.tf_dataset(data, 16).cardinality()) == 4
+    dropped = mc.tf_dataset(data, 16, drop_last=True)
+    assert int(dropped.cardinality()) == 3
+    assert [len(x) for x, _ in dropped] == [16, 16, 16]
+    assert tf.data.experimental.cardinality(dropped) == 3

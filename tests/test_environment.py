@@ -26,6 +26,7 @@ DISTRIBUTION_OF = {
     "tensorflow": "tensorflow-cpu",
     "myst_nb": "myst-nb",
     "IPython": "ipython",
+    "tensorboard": "tensorboard",
 }
 
 
