@@ -47,7 +47,7 @@ lab: $(VENV)/.installed-lab  ## open the chapters in JupyterLab
 	$(BIN)/jupyter lab chapters
 
 sync: $(VENV)/.installed  ## regenerate each chapter's .ipynb from its .md (the source of truth)
-	$(BIN)/jupytext --to ipynb $(CHAPTERS_MD)
+	$(BIN)/python scripts/sync_chapters.py $(CHAPTERS_MD)
 
 budgets: $(VENV)/.installed  ## run each chapter alone and report its run time and peak memory
 	$(BIN)/python scripts/measure_chapters.py $(CHAPTERS_IPYNB)

@@ -12,6 +12,7 @@ The pieces, one module each:
 - :mod:`mlcourse.plotting`: the book's figure style.
 - :mod:`mlcourse.timing`: wall-clock timing with repeats and GPU synchronization.
 - :mod:`mlcourse.losses`: NumPy reference losses (softmax, cross-entropy...).
+- :mod:`mlcourse.models`: the small digits MLP several chapters train.
 - :mod:`mlcourse.surfaces`: 2-D test functions (quadratic, Rosenbrock) and trajectory plots.
 - :mod:`mlcourse.optimizers`, :mod:`mlcourse.schedules`: NumPy reference
   optimizers and learning-rate schedules.
@@ -25,6 +26,7 @@ from mlcourse import (
     autograd,
     autograd_scalar,
     losses,
+    models,
     optimizers,
     schedules,
     surfaces,
@@ -52,6 +54,7 @@ __all__ = [
     "autograd",
     "autograd_scalar",
     "losses",
+    "models",
     "optimizers",
     "schedules",
     "surfaces",
