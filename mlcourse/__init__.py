@@ -1,38 +1,27 @@
-"""Helpers shared by the chapters of the book.
+"""Helpers shared by the chapters of the book, imported by every chapter as ``mc``.
 
 Importing ``mlcourse`` is cheap: it imports neither PyTorch nor TensorFlow.
 A helper that needs a framework imports it when it is called.
 
-The pieces, one module each:
+The parts, by job (the folder listing shows the same grouping):
 
 - :mod:`mlcourse.runtime`: seeding, device choice, a quiet TensorFlow import.
+- :mod:`mlcourse.validation`: the argument checks every public function uses.
 - :mod:`mlcourse.data`: the digits data set, synthetic data, framework loaders.
 - :mod:`mlcourse.crosscheck`: assert that NumPy, PyTorch and TensorFlow agree.
 - :mod:`mlcourse.display`: glued numbers, helper source, caught warnings.
 - :mod:`mlcourse.plotting`: the book's figure style.
 - :mod:`mlcourse.timing`: wall-clock timing with repeats and GPU synchronization.
-- :mod:`mlcourse.losses`: NumPy reference losses (softmax, cross-entropy...).
 - :mod:`mlcourse.models`: the small digits MLP several chapters train.
-- :mod:`mlcourse.surfaces`: 2-D test functions (quadratic, Rosenbrock) and trajectory plots.
-- :mod:`mlcourse.optimizers`, :mod:`mlcourse.schedules`: NumPy reference
-  optimizers and learning-rate schedules.
-- :mod:`mlcourse.autograd_scalar`, :mod:`mlcourse.autograd`: a small
-  reverse-mode autograd engine, on numbers and on arrays.
+- :mod:`mlcourse.reference`: NumPy reference implementations (losses, optimizers,
+  schedules, a small autograd engine, 2-D test functions); ``mc.losses``,
+  ``mc.optimizers``... are short names for its modules.
 - :mod:`mlcourse.training`: ``fit`` loops of the same shape for PyTorch and
   TensorFlow, with callbacks (early stopping, checkpoints).
 """
 
-from mlcourse import (
-    autograd,
-    autograd_scalar,
-    losses,
-    models,
-    optimizers,
-    schedules,
-    surfaces,
-    timing,
-    training,
-)
+from mlcourse import models, reference, timing, training, validation
+from mlcourse.reference import autograd, autograd_scalar, losses, optimizers, schedules, surfaces
 from mlcourse.crosscheck import Agreement, assert_agree
 from mlcourse.data import (
     Dataset,
@@ -56,10 +45,12 @@ __all__ = [
     "losses",
     "models",
     "optimizers",
+    "reference",
     "schedules",
     "surfaces",
     "timing",
     "training",
+    "validation",
     # functions and classes
     "FRAMEWORK_COLORS",
     "Agreement",

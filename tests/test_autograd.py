@@ -1,4 +1,4 @@
-"""Tests of the autograd engines (mlcourse.autograd_scalar, mlcourse.autograd) against PyTorch.
+"""Tests of the autograd engines (mlcourse.reference.autograd_scalar, mlcourse.reference.autograd) against PyTorch.
 
 Property-style without extra dependencies: seeded NumPy loops draw random
 shapes (with broadcasting) and random compositions of operations, evaluate each
@@ -13,8 +13,8 @@ import torch
 import torch.nn.functional as F
 
 import mlcourse as mc
-from mlcourse.autograd import Tensor, softmax_cross_entropy, unbroadcast
-from mlcourse.autograd_scalar import Scalar, topological_order
+from mlcourse.reference.autograd import Tensor, softmax_cross_entropy, unbroadcast
+from mlcourse.reference.autograd_scalar import Scalar, topological_order
 
 # Both sides compute in float64; the engine writes some operations differently
 # (a / b as a * b**-1, sigmoid through tanh), so results differ by a few

@@ -44,7 +44,7 @@ def top_level_imports(source: str) -> set[str]:
 
 def third_party_imports() -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
-    sources = [(p, p.read_text()) for p in sorted((ROOT / "mlcourse").glob("*.py"))]
+    sources = [(p, p.read_text()) for p in sorted((ROOT / "mlcourse").rglob("*.py"))]
     for chapter in sorted((ROOT / "chapters").glob("*.md")):
         cells = jupytext.read(chapter).cells
         sources.append((chapter, "\n".join(c.source for c in cells if c.cell_type == "code")))

@@ -1,4 +1,4 @@
-"""Tests of mlcourse.losses against PyTorch in float64, and of its input checks."""
+"""Tests of mlcourse.reference.losses against PyTorch in float64, and of its input checks."""
 
 import numpy as np
 import pytest
@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 
 import mlcourse as mc
-from mlcourse import losses
+from mlcourse.reference import losses
 
 REDUCTIONS = ["mean", "sum", "none"]
 

@@ -1,12 +1,12 @@
-"""Tests of mlcourse.optimizers: trajectories against torch.optim and keras.optimizers, and input checks."""
+"""Tests of mlcourse.reference.optimizers: trajectories against torch.optim and keras.optimizers, and input checks."""
 
 import numpy as np
 import pytest
 import torch
 
 import mlcourse as mc
-from mlcourse import optimizers as opt
-from mlcourse import schedules
+from mlcourse.reference import optimizers as opt
+from mlcourse.reference import schedules
 
 STEPS = 150
 

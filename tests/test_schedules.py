@@ -1,12 +1,12 @@
-"""Tests of mlcourse.schedules: values against torch.optim.lr_scheduler and Keras schedules, and input checks."""
+"""Tests of mlcourse.reference.schedules: values against torch.optim.lr_scheduler and Keras schedules, and input checks."""
 
 import numpy as np
 import pytest
 import torch
 
 import mlcourse as mc
-from mlcourse import schedules as sch
-from mlcourse.optimizers import SGD
+from mlcourse.reference import schedules as sch
+from mlcourse.reference.optimizers import SGD
 
 STEPS = 200
 LS = torch.optim.lr_scheduler

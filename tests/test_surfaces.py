@@ -1,9 +1,9 @@
-"""Tests of mlcourse.surfaces: values, gradients against finite differences, plotting."""
+"""Tests of mlcourse.reference.surfaces: values, gradients against finite differences, plotting."""
 
 import numpy as np
 import pytest
 
-from mlcourse.surfaces import Quadratic, Rosenbrock, plot_trajectories
+from mlcourse.reference.surfaces import Quadratic, Rosenbrock, plot_trajectories
 
 
 def finite_difference_grad(f, w, h=1e-6):

@@ -7,8 +7,8 @@ import pytest
 
 import mlcourse as mc
 from mlcourse import training
-from mlcourse.callbacks import Totals, TrainingRun, run_epochs
-from mlcourse.history import ProgressBar, check_metrics
+from mlcourse.training.callbacks import Totals, TrainingRun, run_epochs
+from mlcourse.training.history import ProgressBar, check_metrics
 
 # ---------------------------------------------------------------- framework-free parts
 

@@ -1,7 +1,7 @@
 """The book's TensorFlow training loop: :func:`fit_tf` and :func:`evaluate_tf`.
 
 A ``tf.GradientTape`` step, compiled with ``tf.function``, inside the same
-outer loop as :func:`mlcourse.training_torch.fit_torch` (same history, metrics,
+outer loop as :func:`mlcourse.training.torch_loop.fit_torch` (same history, metrics,
 callbacks, progress line and NaN check). TensorFlow is imported through
 :func:`mlcourse.import_tensorflow` when a function is called.
 """
@@ -12,8 +12,8 @@ import os
 import warnings
 from collections.abc import Callable, Sequence
 
-from mlcourse.callbacks import Callback, Totals, TrainingRun, check_callbacks, check_epochs, run_epochs
-from mlcourse.history import History, ProgressBar, check_metrics, progress_enabled
+from mlcourse.training.callbacks import Callback, Totals, TrainingRun, check_callbacks, check_epochs, run_epochs
+from mlcourse.training.history import History, ProgressBar, check_metrics, progress_enabled
 from mlcourse.runtime import import_tensorflow
 
 
@@ -242,7 +242,7 @@ def fit_tf(
 ) -> History:
     """Train a Keras `model` for `epochs` passes over `train_dataset`; return the :class:`History`.
 
-    The TensorFlow twin of :func:`mlcourse.training_torch.fit_torch`, with the
+    The TensorFlow twin of :func:`mlcourse.training.torch_loop.fit_torch`, with the
     same history, metrics, callbacks, progress line and errors. Each step runs
     ``model(x, training=True)`` and ``loss_fn(y, outputs)`` (Keras's argument
     order; the loss must be the batch mean) under a ``tf.GradientTape``, adds

@@ -2,7 +2,7 @@
 
 :func:`run_epochs` is the outer loop of :func:`mlcourse.training.fit_torch` and
 :func:`mlcourse.training.fit_tf`: it asks the framework for one training epoch
-and one validation pass, records them in a :class:`~mlcourse.history.History`,
+and one validation pass, records them in a :class:`~mlcourse.training.history.History`,
 shows progress and calls the callbacks. What differs between the frameworks
 (the step itself, copying and saving weights) lives in a :class:`TrainingRun`
 subclass in ``training_torch.py`` and ``training_tf.py``.
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlcourse.history import History, ProgressBar, improved, metric_mode
+from mlcourse.training.history import History, ProgressBar, improved, metric_mode
 
 
 @dataclass

@@ -10,21 +10,21 @@ Import it as ``from mlcourse import training``::
 
 The pieces, one module each (this one only gathers them):
 
-- :mod:`mlcourse.training_torch`: :func:`fit_torch`, :func:`evaluate_torch`.
-- :mod:`mlcourse.training_tf`: :func:`fit_tf`, :func:`evaluate_tf` (a ``tf.function`` step).
-- :mod:`mlcourse.callbacks`: the shared epoch loop and :class:`Callback`,
+- :mod:`mlcourse.training.torch_loop`: :func:`fit_torch`, :func:`evaluate_torch`.
+- :mod:`mlcourse.training.tf_loop`: :func:`fit_tf`, :func:`evaluate_tf` (a ``tf.function`` step).
+- :mod:`mlcourse.training.callbacks`: the shared epoch loop and :class:`Callback`,
   :class:`EarlyStopping`, :class:`Checkpoint`.
-- :mod:`mlcourse.history`: :class:`History`, the metric names, the progress line.
+- :mod:`mlcourse.training.history`: :class:`History`, the metric names, the progress line.
 
 Nothing here imports PyTorch or TensorFlow until a fit or an evaluation runs.
 The chapter "PyTorch and TensorFlow side by side" explains the loops and
 checks that both give the same loss curve from the same weights and batches.
 """
 
-from mlcourse.callbacks import Callback, Checkpoint, EarlyStopping, TrainingRun
-from mlcourse.history import METRICS, Best, History, ProgressBar, progress_enabled
-from mlcourse.training_tf import evaluate_tf, fit_tf
-from mlcourse.training_torch import evaluate_torch, fit_torch
+from mlcourse.training.callbacks import Callback, Checkpoint, EarlyStopping, TrainingRun
+from mlcourse.training.history import METRICS, Best, History, ProgressBar, progress_enabled
+from mlcourse.training.tf_loop import evaluate_tf, fit_tf
+from mlcourse.training.torch_loop import evaluate_torch, fit_torch
 
 __all__ = [
     "METRICS",

@@ -1,6 +1,6 @@
 """Reverse-mode automatic differentiation on NumPy arrays (chapter "Backpropagation").
 
-The scalar engine of :mod:`mlcourse.autograd_scalar`, with arrays in place of
+The scalar engine of :mod:`mlcourse.reference.autograd_scalar`, with arrays in place of
 numbers and just the operations a multilayer perceptron needs: ``+ - * / **``,
 ``@``, ``sum``, ``mean``, ``exp``, ``log``, ``tanh``, ``sigmoid``, ``relu`` and
 :func:`softmax_cross_entropy`. Elementwise operations broadcast as NumPy does;
@@ -21,8 +21,8 @@ from numbers import Real
 
 import numpy as np
 
-from mlcourse.autograd_scalar import topological_order
-from mlcourse.losses import log_softmax
+from mlcourse.reference.autograd_scalar import topological_order
+from mlcourse.reference.losses import log_softmax
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -245,7 +245,7 @@ class Tensor:
 def softmax_cross_entropy(logits: Tensor, labels: np.ndarray) -> Tensor:
     """Mean cross-entropy of `logits` ``(n, K)`` against integer `labels` ``(n,)``; stable for any logits.
 
-    The value uses :func:`mlcourse.losses.log_softmax`; the gradient with respect
+    The value uses :func:`mlcourse.reference.losses.log_softmax`; the gradient with respect
     to the logits is ``(softmax(logits) - onehot(labels)) / n``.
     """
     if not isinstance(logits, Tensor):

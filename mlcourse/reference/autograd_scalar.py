@@ -6,7 +6,7 @@ applies the chain rule for that one operation: given the gradient of the final
 result with respect to this node, it adds the node's contribution to each
 parent's gradient. :meth:`Scalar.backward` visits the nodes in reverse
 topological order, so that a node passes its gradient on only once every use
-of it has contributed. The array engine in :mod:`mlcourse.autograd` works the
+of it has contributed. The array engine in :mod:`mlcourse.reference.autograd` works the
 same way on NumPy arrays.
 
 Like PyTorch, gradients of leaves (inputs and parameters) accumulate over calls
@@ -23,7 +23,7 @@ def topological_order(root):
     """The nodes `root` depends on, each listed after all of its parents; `root` comes last.
 
     Works for any node with a ``_parents`` tuple (:class:`Scalar` and
-    :class:`mlcourse.autograd.Tensor`). A depth-first search with an explicit
+    :class:`mlcourse.reference.autograd.Tensor`). A depth-first search with an explicit
     stack, so that long chains do not hit Python's recursion limit.
     """
     order, visited = [], set()

@@ -12,7 +12,7 @@ rates, which is handy for plotting::
     schedule = CosineDecay(lr=0.1, total_steps=1000)
     schedule(0), schedule(np.arange(1000))
 
-Every optimizer in :mod:`mlcourse.optimizers` accepts a schedule wherever
+Every optimizer in :mod:`mlcourse.reference.optimizers` accepts a schedule wherever
 it accepts a float learning rate.
 """
 
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mlcourse.optimizers import _check_number
+from mlcourse.reference.optimizers import _check_number
 
 
 def _check_steps(step) -> np.ndarray:

@@ -2,9 +2,9 @@
 
 The loop is the one every PyTorch tutorial writes (forward, loss, backward,
 step), plus what a real run needs: per-epoch metrics and validation, a
-:class:`~mlcourse.history.History`, callbacks (early stopping, checkpoints),
+:class:`~mlcourse.training.history.History`, callbacks (early stopping, checkpoints),
 a progress line, and a clear error when the loss becomes NaN. Its TensorFlow
-twin is :mod:`mlcourse.training_tf`; the chapter "PyTorch and TensorFlow side
+twin is :mod:`mlcourse.training.tf_loop`; the chapter "PyTorch and TensorFlow side
 by side" shows that both give the same loss curve from the same weights.
 """
 
@@ -14,8 +14,8 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from mlcourse.callbacks import Callback, Totals, TrainingRun, check_callbacks, check_epochs, run_epochs
-from mlcourse.history import History, ProgressBar, check_metrics, progress_enabled
+from mlcourse.training.callbacks import Callback, Totals, TrainingRun, check_callbacks, check_epochs, run_epochs
+from mlcourse.training.history import History, ProgressBar, check_metrics, progress_enabled
 
 
 def _accuracy_sum(outputs, targets):
@@ -202,13 +202,13 @@ def fit_torch(
     ``val_loss`` and ``val_<metric>`` (in ``eval()`` mode, at the epoch's end).
     ``history.step_losses`` keeps every step's loss.
 
-    `metrics` are names from :data:`mlcourse.history.METRICS` (``"accuracy"``:
+    `metrics` are names from :data:`mlcourse.training.history.METRICS` (``"accuracy"``:
     outputs are logits; ``"mae"``). `callbacks` are
-    :class:`~mlcourse.callbacks.Callback` objects such as
-    :class:`~mlcourse.callbacks.EarlyStopping` and
-    :class:`~mlcourse.callbacks.Checkpoint`. Batches are moved to `device`,
+    :class:`~mlcourse.training.callbacks.Callback` objects such as
+    :class:`~mlcourse.training.callbacks.EarlyStopping` and
+    :class:`~mlcourse.training.callbacks.Checkpoint`. Batches are moved to `device`,
     by default the model's. `progress` shows a progress line (default: only in
-    a notebook, see :func:`~mlcourse.history.progress_enabled`).
+    a notebook, see :func:`~mlcourse.training.history.progress_enabled`).
 
     Raises ``FloatingPointError`` naming the epoch and step where the loss
     first became NaN or infinite (checked once per epoch, so no step waits for
