@@ -15,7 +15,7 @@ CHAPTERS_MD    := $(wildcard chapters/*.md)
 CHAPTERS_IPYNB := $(CHAPTERS_MD:.md=.ipynb)
 
 .DEFAULT_GOAL := help
-.PHONY: help book test lab sync budgets benchmark clean clean-all
+.PHONY: help book test lab sync format budgets benchmark clean clean-all
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -48,6 +48,9 @@ lab: $(VENV)/.installed-lab  ## open the chapters in JupyterLab
 
 sync: $(VENV)/.installed  ## regenerate each chapter's .ipynb from its .md (the source of truth)
 	$(BIN)/python scripts/sync_chapters.py $(CHAPTERS_MD)
+
+format: $(VENV)/.installed  ## format and lint mlcourse, the scripts, the tests and every chapter's code (ruff)
+	$(BIN)/python scripts/format_code.py
 
 budgets: $(VENV)/.installed  ## run each chapter alone and report its run time and peak memory
 	$(BIN)/python scripts/measure_chapters.py $(CHAPTERS_IPYNB)

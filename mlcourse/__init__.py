@@ -21,7 +21,6 @@ The parts, by job (the folder listing shows the same grouping):
 """
 
 from mlcourse import models, reference, timing, training, validation
-from mlcourse.reference import autograd, autograd_scalar, losses, optimizers, schedules, surfaces
 from mlcourse.crosscheck import Agreement, assert_agree
 from mlcourse.data import (
     Dataset,
@@ -36,7 +35,21 @@ from mlcourse.data import (
 )
 from mlcourse.display import glue, print_warnings, show_source
 from mlcourse.plotting import FRAMEWORK_COLORS, use_book_style
-from mlcourse.runtime import RunInfo, import_tensorflow, pick_device, seed_everything, setup
+from mlcourse.reference import (
+    autograd,
+    autograd_scalar,
+    losses,
+    optimizers,
+    schedules,
+    surfaces,
+)
+from mlcourse.runtime import (
+    RunInfo,
+    import_tensorflow,
+    pick_device,
+    seed_everything,
+    setup,
+)
 
 __all__ = [
     # modules

@@ -35,14 +35,22 @@ class Agreement:
         return max(self.max_abs_diff.values())
 
     def __str__(self) -> str:
-        pairs = ", ".join(f"{a} vs {b}: {d:.1e}" for (a, b), d in self.max_abs_diff.items())
+        pairs = ", ".join(
+            f"{a} vs {b}: {d:.1e}" for (a, b), d in self.max_abs_diff.items()
+        )
         return f"agree within rtol={self.rtol:g}, atol={self.atol:g} (largest |difference|: {pairs})"
 
 
-def _describe_mismatch(name_a: str, a: np.ndarray, name_b: str, b: np.ndarray, close: np.ndarray) -> str:
+def _describe_mismatch(
+    name_a: str, a: np.ndarray, name_b: str, b: np.ndarray, close: np.ndarray
+) -> str:
     diff = np.abs(a.astype(np.float64) - b.astype(np.float64))
-    diff = np.where(np.isnan(diff), np.inf, diff)  # a NaN on one side counts as the worst
-    diff = np.where(close, -1.0, diff)  # report the worst entry outside the tolerance
+    diff = np.where(
+        np.isnan(diff), np.inf, diff
+    )  # a NaN on one side counts as the worst
+    diff = np.where(
+        close, -1.0, diff
+    )  # report the worst entry outside the tolerance
     where = np.unravel_index(int(np.argmax(diff)), a.shape) if a.ndim else ()
     n_bad = int(np.size(close) - np.count_nonzero(close))
     index = tuple(int(i) for i in where)
@@ -70,7 +78,9 @@ def assert_agree(
     if len(values) < 2:
         raise ValueError(f"need at least two values to compare, got {len(values)}")
     if rtol < 0 or atol < 0:
-        raise ValueError(f"tolerances must be non-negative, got rtol={rtol}, atol={atol}")
+        raise ValueError(
+            f"tolerances must be non-negative, got rtol={rtol}, atol={atol}"
+        )
     arrays = {name: to_numpy(value) for name, value in values.items()}
     shapes = {name: array.shape for name, array in arrays.items()}
     if len(set(shapes.values())) > 1:
@@ -89,6 +99,7 @@ def assert_agree(
             problems.append(_describe_mismatch(name_a, a, name_b, b, close))
     if problems:
         raise AssertionError(
-            f"values disagree beyond rtol={rtol:g}, atol={atol:g}:\n  " + "\n  ".join(problems)
+            f"values disagree beyond rtol={rtol:g}, atol={atol:g}:\n  "
+            + "\n  ".join(problems)
         )
     return Agreement(max_abs, max_rel, rtol, atol)

@@ -33,9 +33,13 @@ class Dataset:
             )
         for name in ("x", "y"):
             values = getattr(self, name)
-            if np.issubdtype(values.dtype, np.floating) and not np.all(np.isfinite(values)):
+            if np.issubdtype(values.dtype, np.floating) and not np.all(
+                np.isfinite(values)
+            ):
                 bad = int(np.size(values) - np.count_nonzero(np.isfinite(values)))
-                raise ValueError(f"{name} holds {bad} non-finite values (NaN or inf)")
+                raise ValueError(
+                    f"{name} holds {bad} non-finite values (NaN or inf)"
+                )
 
     def __len__(self) -> int:
         return len(self.x)
@@ -57,7 +61,9 @@ class Splits:
 
     def __getitem__(self, name: str) -> Dataset:
         if name not in SPLIT_NAMES:
-            raise KeyError(f"unknown split {name!r}; choose from {', '.join(SPLIT_NAMES)}")
+            raise KeyError(
+                f"unknown split {name!r}; choose from {', '.join(SPLIT_NAMES)}"
+            )
         return getattr(self, name)
 
 
@@ -143,19 +149,27 @@ def make_regression(
     when not given). Inputs are standard normal, in float64.
     """
     if n_samples < 1 or n_features < 1:
-        raise ValueError(f"need at least one sample and one feature, got {n_samples}, {n_features}")
+        raise ValueError(
+            f"need at least one sample and one feature, got {n_samples}, {n_features}"
+        )
     if noise not in NOISE_KINDS:
-        raise ValueError(f"unknown noise {noise!r}; choose from {', '.join(NOISE_KINDS)}")
+        raise ValueError(
+            f"unknown noise {noise!r}; choose from {', '.join(NOISE_KINDS)}"
+        )
     if noise_std < 0:
         raise ValueError(f"noise_std must be non-negative, got {noise_std}")
     if not 0.0 <= outlier_fraction < 1.0:
-        raise ValueError(f"outlier_fraction must be in [0, 1), got {outlier_fraction}")
+        raise ValueError(
+            f"outlier_fraction must be in [0, 1), got {outlier_fraction}"
+        )
     rng = np.random.default_rng(seed)
     if weights is None:
         weights = rng.uniform(-2.0, 2.0, size=n_features)
     weights = np.asarray(weights, dtype=np.float64)
     if weights.shape != (n_features,):
-        raise ValueError(f"weights must have shape ({n_features},), got {weights.shape}")
+        raise ValueError(
+            f"weights must have shape ({n_features},), got {weights.shape}"
+        )
     x = rng.standard_normal((n_samples, n_features))
     if noise == "gaussian":
         eps = rng.normal(0.0, noise_std, size=n_samples)
@@ -185,7 +199,9 @@ def make_blobs(
     if n_classes < 2:
         raise ValueError(f"need at least two classes, got {n_classes}")
     if n_samples < n_classes:
-        raise ValueError(f"need at least one sample per class, got {n_samples} for {n_classes}")
+        raise ValueError(
+            f"need at least one sample per class, got {n_samples} for {n_classes}"
+        )
     if n_features < 2:
         raise ValueError(f"need at least two features, got {n_features}")
     if spread <= 0:
@@ -220,22 +236,39 @@ def batch_indices(
     """
     if n < 1:
         raise ValueError("the data set is empty: there is nothing to batch")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
-        raise TypeError(f"batch_size must be an integer, got {type(batch_size).__name__}")
+    if isinstance(batch_size, bool) or not isinstance(
+        batch_size, (int, np.integer)
+    ):
+        raise TypeError(
+            f"batch_size must be an integer, got {type(batch_size).__name__}"
+        )
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     if drop_last and batch_size > n:
-        raise ValueError(f"batch_size {batch_size} exceeds the {n} examples and drop_last drops all")
-    order = np.random.default_rng([seed, epoch]).permutation(n) if shuffle else np.arange(n)
+        raise ValueError(
+            f"batch_size {batch_size} exceeds the {n} examples and drop_last drops all"
+        )
+    order = (
+        np.random.default_rng([seed, epoch]).permutation(n)
+        if shuffle
+        else np.arange(n)
+    )
     stop = n - n % batch_size if drop_last else n
-    return [order[start : min(start + batch_size, stop)] for start in range(0, stop, batch_size)]
+    return [
+        order[start : min(start + batch_size, stop)]
+        for start in range(0, stop, batch_size)
+    ]
 
 
 class _EpochSampler:
     """Yields the index batches of :func:`batch_indices`, one epoch per iteration."""
 
-    def __init__(self, n: int, batch_size: int, shuffle: bool, seed: int, drop_last: bool):
-        self.args = dict(batch_size=batch_size, shuffle=shuffle, seed=seed, drop_last=drop_last)
+    def __init__(
+        self, n: int, batch_size: int, shuffle: bool, seed: int, drop_last: bool
+    ):
+        self.args = dict(
+            batch_size=batch_size, shuffle=shuffle, seed=seed, drop_last=drop_last
+        )
         self.n = n
         self.batches = batch_indices(n, **self.args)  # validates the arguments now
         self.epoch = 0
@@ -269,7 +302,8 @@ def torch_loader(
 
     sampler = _EpochSampler(len(data), batch_size, shuffle, seed, drop_last)
     tensors = TensorDataset(
-        torch.as_tensor(data.x, device=device), torch.as_tensor(data.y, device=device)
+        torch.as_tensor(data.x, device=device),
+        torch.as_tensor(data.y, device=device),
     )
     # batch_size=None: the sampler hands whole index arrays to the dataset,
     # which slices the tensors at once instead of stacking single examples.

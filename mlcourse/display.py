@@ -53,6 +53,8 @@ def glue(name: str, value: Any, display: bool = False) -> None:
 
     if not name or not isinstance(name, str):
         raise ValueError(f"glue needs a non-empty string name, got {name!r}")
-    if tuple(getattr(value, "shape", (None,))) == ():  # a 0-d array, tensor or NumPy scalar
+    if (
+        tuple(getattr(value, "shape", (None,))) == ()
+    ):  # a 0-d array, tensor or NumPy scalar
         value = to_numpy(value).item()
     myst_glue(name, value, display=display)

@@ -9,7 +9,16 @@ FRAMEWORK_COLORS = {
 }
 
 # Colour-blind-safe cycle (Okabe and Ito, 2008).
-_CYCLE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+_CYCLE = [
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#D55E00",
+    "#F0E442",
+    "#000000",
+]
 
 
 def use_book_style() -> None:

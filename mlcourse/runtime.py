@@ -63,7 +63,11 @@ def _filtered_stderr(noise: re.Pattern[str]) -> Iterator[None]:
             os.close(saved_fd)
             captured.seek(0)
             text = captured.read().decode("utf-8", errors="replace")
-    kept = [line for line in text.splitlines() if line.strip() and not noise.search(line)]
+    kept = [
+        line
+        for line in text.splitlines()
+        if line.strip() and not noise.search(line)
+    ]
     if kept:
         print("\n".join(kept), file=sys.stderr)
 
@@ -126,14 +130,20 @@ def pick_device(prefer: str | None = None) -> str:
     `prefer` (or the environment variable ``MLCOURSE_DEVICE``) may force
     ``"cpu"`` or ``"cuda"``; asking for CUDA on a machine without it is an error.
     """
-    choice = prefer if prefer is not None else os.environ.get("MLCOURSE_DEVICE", "auto")
+    choice = (
+        prefer if prefer is not None else os.environ.get("MLCOURSE_DEVICE", "auto")
+    )
     if choice not in DEVICE_CHOICES:
-        raise ValueError(f"unknown device {choice!r}; choose from {', '.join(DEVICE_CHOICES)}")
+        raise ValueError(
+            f"unknown device {choice!r}; choose from {', '.join(DEVICE_CHOICES)}"
+        )
     import torch
 
     has_cuda = torch.cuda.is_available()
     if choice == "cuda" and not has_cuda:
-        raise RuntimeError("device 'cuda' was requested but PyTorch finds no CUDA GPU")
+        raise RuntimeError(
+            "device 'cuda' was requested but PyTorch finds no CUDA GPU"
+        )
     if choice == "cpu" or not has_cuda:
         return "cpu"
     return "cuda"
@@ -153,7 +163,9 @@ class RunInfo:
         devices = f"PyTorch device: {self.device} ({self.device_name})"
         if self.tensorflow_device is not None:
             devices += f" | TensorFlow device: {self.tensorflow_device}"
-        versions = ", ".join(f"{name} {version}" for name, version in self.versions.items())
+        versions = ", ".join(
+            f"{name} {version}" for name, version in self.versions.items()
+        )
         return f"seed {self.seed} | {devices}\n{versions}"
 
 
@@ -181,7 +193,11 @@ def setup(
         if torch_device == "cuda":
             device_name = torch.cuda.get_device_name(0)
         else:
-            device_name = "CPU requested" if torch.cuda.is_available() else "no CUDA GPU found"
+            device_name = (
+                "CPU requested"
+                if torch.cuda.is_available()
+                else "no CUDA GPU found"
+            )
         versions["PyTorch"] = torch.__version__
     if "tensorflow" in frameworks:
         tf = import_tensorflow()

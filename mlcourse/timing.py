@@ -31,10 +31,14 @@ def synchronize(device: str = "cpu") -> None:
     that device (and imports PyTorch); ``"cpu"`` does nothing.
     """
     if not isinstance(device, str):
-        raise TypeError(f"device must be a string such as 'cpu' or 'cuda', got {type(device).__name__}")
+        raise TypeError(
+            f"device must be a string such as 'cpu' or 'cuda', got {type(device).__name__}"
+        )
     kind = device.split(":", 1)[0]
     if kind not in DEVICE_KINDS:
-        raise ValueError(f"unknown device {device!r}; choose from {', '.join(DEVICE_KINDS)} (or 'cuda:N')")
+        raise ValueError(
+            f"unknown device {device!r}; choose from {', '.join(DEVICE_KINDS)} (or 'cuda:N')"
+        )
     if kind == "cuda":
         import torch
 
@@ -95,10 +99,14 @@ def measure(
     :class:`Timing`; quote its median.
     """
     if not callable(fn):
-        raise TypeError(f"fn must be callable (a function of no arguments), got {type(fn).__name__}")
+        raise TypeError(
+            f"fn must be callable (a function of no arguments), got {type(fn).__name__}"
+        )
     for name, value, low in (("repeats", repeats, 1), ("warmup", warmup, 0)):
         if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
+            raise TypeError(
+                f"{name} must be an integer, got {type(value).__name__}"
+            )
         if value < low:
             raise ValueError(f"{name} must be at least {low}, got {value}")
     synchronize(device)  # also validates `device` before anything runs

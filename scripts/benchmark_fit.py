@@ -37,7 +37,9 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
+sys.path.insert(
+    0, str(Path(__file__).resolve().parents[1])
+)  # run from a checkout without installing
 
 import mlcourse as mc  # noqa: E402
 from mlcourse import training  # noqa: E402
@@ -77,7 +79,9 @@ class PairedTimer(training.Callback):
 
 def torch_model(torch):
     torch.manual_seed(0)
-    return torch.nn.Sequential(torch.nn.Linear(64, HIDDEN), torch.nn.ReLU(), torch.nn.Linear(HIDDEN, 10))
+    return torch.nn.Sequential(
+        torch.nn.Linear(64, HIDDEN), torch.nn.ReLU(), torch.nn.Linear(HIDDEN, 10)
+    )
 
 
 def torch_bare_epoch(torch, splits, accuracy):
@@ -110,9 +114,14 @@ def torch_paired(torch, splits, epochs, accuracy):
     model = torch_model(torch)
     timer = PairedTimer(torch_bare_epoch(torch, splits, accuracy))
     training.fit_torch(
-        model, mc.torch_loader(splits.train, BATCH_SIZE, seed=0), loss_fn=torch.nn.CrossEntropyLoss(),
-        optimizer=torch.optim.SGD(model.parameters(), lr=LEARNING_RATE), epochs=epochs,
-        metrics=("accuracy",) if accuracy else (), callbacks=[timer], progress=False,
+        model,
+        mc.torch_loader(splits.train, BATCH_SIZE, seed=0),
+        loss_fn=torch.nn.CrossEntropyLoss(),
+        optimizer=torch.optim.SGD(model.parameters(), lr=LEARNING_RATE),
+        epochs=epochs,
+        metrics=("accuracy",) if accuracy else (),
+        callbacks=[timer],
+        progress=False,
     )
     return timer
 
@@ -122,13 +131,20 @@ def torch_paired(torch, splits, epochs, accuracy):
 
 def keras_model(keras):
     keras.utils.set_random_seed(0)
-    return keras.Sequential([keras.Input((64,)), keras.layers.Dense(HIDDEN, activation="relu"),
-                             keras.layers.Dense(10)])
+    return keras.Sequential(
+        [
+            keras.Input((64,)),
+            keras.layers.Dense(HIDDEN, activation="relu"),
+            keras.layers.Dense(10),
+        ]
+    )
 
 
 def tf_batches(tf, splits):
     """The training set in batches of 32, held in memory."""
-    return tf.data.Dataset.from_tensor_slices((splits.train.x, splits.train.y)).batch(BATCH_SIZE)
+    return tf.data.Dataset.from_tensor_slices(
+        (splits.train.x, splits.train.y)
+    ).batch(BATCH_SIZE)
 
 
 def tf_bare_epoch(tf, splits, accuracy):
@@ -148,7 +164,9 @@ def tf_bare_epoch(tf, splits, accuracy):
         gradients = tape.gradient(loss, model.trainable_variables)
         optimizer.apply_gradients(zip(gradients, model.trainable_variables))
         if accuracy:
-            return loss, tf.reduce_sum(tf.cast(tf.equal(tf.argmax(outputs, axis=-1), y), tf.float64))
+            return loss, tf.reduce_sum(
+                tf.cast(tf.equal(tf.argmax(outputs, axis=-1), y), tf.float64)
+            )
         return loss, tf.constant(0.0, tf.float64)
 
     def epoch():
@@ -168,10 +186,14 @@ def tf_paired(tf, splits, epochs, accuracy):
     keras = tf.keras
     timer = PairedTimer(tf_bare_epoch(tf, splits, accuracy))
     training.fit_tf(
-        keras_model(keras), tf_batches(tf, splits),
+        keras_model(keras),
+        tf_batches(tf, splits),
         loss_fn=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        optimizer=keras.optimizers.SGD(LEARNING_RATE), epochs=epochs,
-        metrics=("accuracy",) if accuracy else (), callbacks=[timer], progress=False,
+        optimizer=keras.optimizers.SGD(LEARNING_RATE),
+        epochs=epochs,
+        metrics=("accuracy",) if accuracy else (),
+        callbacks=[timer],
+        progress=False,
     )
     return timer
 
@@ -186,17 +208,28 @@ def report(name: str, timer: PairedTimer) -> float:
     overhead = statistics.median(ratios) - 1
     quartiles = statistics.quantiles(ratios, n=4)
     verdict = "ok" if overhead <= OVERHEAD_LIMIT else "TOO SLOW"
-    print(f"{name:<34} {1e3 * statistics.median(bare):9.2f} {1e3 * statistics.median(fit):9.2f} "
-          f"{100 * overhead:+8.1f}%  [{100 * (quartiles[0] - 1):+.1f}%, {100 * (quartiles[2] - 1):+.1f}%]  {verdict}",
-          flush=True)
+    print(
+        f"{name:<34} {1e3 * statistics.median(bare):9.2f} {1e3 * statistics.median(fit):9.2f} "
+        f"{100 * overhead:+8.1f}%  [{100 * (quartiles[0] - 1):+.1f}%, {100 * (quartiles[2] - 1):+.1f}%]  {verdict}",
+        flush=True,
+    )
     return overhead
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--epochs", type=int, default=60, help="epochs per fit, each paired with a bare epoch")
-    parser.add_argument("--clock", choices=sorted(CLOCKS), default="cpu",
-                        help="cpu: this process's CPU time (default; robust on a shared machine); wall: elapsed time")
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        default=60,
+        help="epochs per fit, each paired with a bare epoch",
+    )
+    parser.add_argument(
+        "--clock",
+        choices=sorted(CLOCKS),
+        default="cpu",
+        help="cpu: this process's CPU time (default; robust on a shared machine); wall: elapsed time",
+    )
     args = parser.parse_args()
     if args.epochs < 3:
         parser.error("--epochs must be at least 3")
@@ -211,18 +244,36 @@ def main() -> int:
     tf.config.threading.set_intra_op_parallelism_threads(1)
     tf.config.threading.set_inter_op_parallelism_threads(1)
     splits = mc.load_digits_splits(seed=0)
-    print(f"digits: {len(splits.train)} training images, batches of {BATCH_SIZE}, MLP 64-{HIDDEN}-10, 1 thread, "
-          f"{args.clock} time; {args.epochs - 1} paired epochs each")
-    print(f"PyTorch {torch.__version__}, TensorFlow {tf.__version__}, Python {sys.version.split()[0]}")
-    print(f"{'':<34} {'bare ms':>9} {'fit ms':>9} {'overhead':>9}  [quartiles of the pairs]  "
-          f"(limit +{100 * OVERHEAD_LIMIT:.0f}%)")
+    print(
+        f"digits: {len(splits.train)} training images, batches of {BATCH_SIZE}, MLP 64-{HIDDEN}-10, 1 thread, "
+        f"{args.clock} time; {args.epochs - 1} paired epochs each"
+    )
+    print(
+        f"PyTorch {torch.__version__}, TensorFlow {tf.__version__}, Python {sys.version.split()[0]}"
+    )
+    print(
+        f"{'':<34} {'bare ms':>9} {'fit ms':>9} {'overhead':>9}  [quartiles of the pairs]  "
+        f"(limit +{100 * OVERHEAD_LIMIT:.0f}%)"
+    )
     overheads = []
     for accuracy in (False, True):
         label = "with accuracy" if accuracy else "loss only"
-        overheads.append(report(f"PyTorch epoch, {label}", torch_paired(torch, splits, args.epochs, accuracy)))
-        overheads.append(report(f"TensorFlow epoch, {label}", tf_paired(tf, splits, args.epochs, accuracy)))
+        overheads.append(
+            report(
+                f"PyTorch epoch, {label}",
+                torch_paired(torch, splits, args.epochs, accuracy),
+            )
+        )
+        overheads.append(
+            report(
+                f"TensorFlow epoch, {label}",
+                tf_paired(tf, splits, args.epochs, accuracy),
+            )
+        )
     worst = max(overheads)
-    print(f"largest overhead: {100 * worst:+.1f}% (limit +{100 * OVERHEAD_LIMIT:.0f}%)")
+    print(
+        f"largest overhead: {100 * worst:+.1f}% (limit +{100 * OVERHEAD_LIMIT:.0f}%)"
+    )
     return 0 if worst <= OVERHEAD_LIMIT else 1
 
 

@@ -28,12 +28,17 @@ def run_one(path: Path) -> None:
 
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(
-        notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+        notebook,
+        timeout=600,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
     )
     start = time.perf_counter()
     client.execute()
     seconds = time.perf_counter() - start
-    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KiB on Linux
+    peak_kib = resource.getrusage(
+        resource.RUSAGE_CHILDREN
+    ).ru_maxrss  # KiB on Linux
     print(json.dumps({"seconds": seconds, "peak_bytes": peak_kib * 1024}))
 
 
@@ -42,20 +47,30 @@ def main(paths: list[str]) -> int:
         print("usage: measure_chapters.py NOTEBOOK.ipynb ...", file=sys.stderr)
         return 2
     failures = 0
-    print(f"{'chapter':<40} {'seconds':>8} {'peak MB':>8}  budget: {BUDGET_SECONDS:.0f} s, {BUDGET_BYTES / 1e6:.0f} MB")
+    print(
+        f"{'chapter':<40} {'seconds':>8} {'peak MB':>8}  budget: {BUDGET_SECONDS:.0f} s, {BUDGET_BYTES / 1e6:.0f} MB"
+    )
     for name in paths:
         done = subprocess.run(
-            [sys.executable, __file__, "--one", name], capture_output=True, text=True, check=False
+            [sys.executable, __file__, "--one", name],
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if done.returncode != 0:
             print(f"{name:<40} FAILED\n{done.stderr[-2000:]}")
             failures += 1
             continue
         result = json.loads(done.stdout.strip().splitlines()[-1])
-        over = result["seconds"] > BUDGET_SECONDS or result["peak_bytes"] > BUDGET_BYTES
+        over = (
+            result["seconds"] > BUDGET_SECONDS
+            or result["peak_bytes"] > BUDGET_BYTES
+        )
         failures += over
         flag = "  OVER BUDGET" if over else ""
-        print(f"{name:<40} {result['seconds']:8.1f} {result['peak_bytes'] / 1e6:8.0f}{flag}")
+        print(
+            f"{name:<40} {result['seconds']:8.1f} {result['peak_bytes'] / 1e6:8.0f}{flag}"
+        )
     return 1 if failures else 0
 
 

@@ -16,7 +16,17 @@ import nbformat
 
 def sync(markdown: Path) -> None:
     subprocess.run(
-        [sys.executable, "-m", "jupytext", "--quiet", "--to", "ipynb", "--update", str(markdown)], check=True
+        [
+            sys.executable,
+            "-m",
+            "jupytext",
+            "--quiet",
+            "--to",
+            "ipynb",
+            "--update",
+            str(markdown),
+        ],
+        check=True,
     )
     notebook_path = markdown.with_suffix(".ipynb")
     notebook = nbformat.read(notebook_path, as_version=4)

@@ -31,7 +31,9 @@ def assert_close(ours, theirs):
 # earlier ones. The same program runs on engine Tensors and on torch tensors.
 # ---------------------------------------------------------------------------
 UNARY = {
-    "exp": lambda v: (v.tanh() * 3.0).exp(),  # bounded exponent: no overflow in deep compositions
+    "exp": lambda v: (
+        v.tanh() * 3.0
+    ).exp(),  # bounded exponent: no overflow in deep compositions
     "log": lambda v: (v * v + 0.5).log(),  # positive argument
     "tanh": lambda v: v.tanh(),
     "sigmoid": lambda v: v.sigmoid(),
@@ -62,14 +64,17 @@ def reduce(v, kind, axis, keepdims):
 
 def broadcast_compatible_shape(rng, base):
     """A shape that broadcasts against `base`: some leading axes dropped, some axes set to 1."""
-    shape = list(base[rng.integers(0, len(base) + 1):]) if base else []
+    shape = list(base[rng.integers(0, len(base) + 1) :]) if base else []
     return tuple(1 if rng.random() < 0.3 else size for size in shape)
 
 
 def random_program(rng):
     """Random leaves (shapes that broadcast together) and a random list of instructions."""
     base = tuple(int(s) for s in rng.integers(1, 5, size=rng.integers(0, 4)))
-    leaves = [rng.normal(size=broadcast_compatible_shape(rng, base)) for _ in range(rng.integers(1, 4))]
+    leaves = [
+        rng.normal(size=broadcast_compatible_shape(rng, base))
+        for _ in range(rng.integers(1, 4))
+    ]
     shapes = [leaf.shape for leaf in leaves]
     program = []
     for _ in range(rng.integers(1, 9)):
@@ -79,16 +84,24 @@ def random_program(rng):
             program.append(("unary", str(rng.choice(list(UNARY))), i))
             shapes.append(shapes[i])
         elif kind == "binary":
-            partners = [j for j, s in enumerate(shapes) if _broadcasts(shapes[i], s)]
+            partners = [
+                j for j, s in enumerate(shapes) if _broadcasts(shapes[i], s)
+            ]
             j = int(rng.choice(partners))
             program.append(("binary", str(rng.choice(list(BINARY))), i, j))
             shapes.append(np.broadcast_shapes(shapes[i], shapes[j]))
         else:
             ndim = len(shapes[i])
-            axis = None if ndim == 0 or rng.random() < 0.3 else int(rng.integers(ndim))
+            axis = (
+                None if ndim == 0 or rng.random() < 0.3 else int(rng.integers(ndim))
+            )
             keepdims = bool(rng.random() < 0.5)
-            program.append(("reduce", str(rng.choice(["sum", "mean"])), i, axis, keepdims))
-            shapes.append(np.empty(shapes[i]).sum(axis=axis, keepdims=keepdims).shape)
+            program.append(
+                ("reduce", str(rng.choice(["sum", "mean"])), i, axis, keepdims)
+            )
+            shapes.append(
+                np.empty(shapes[i]).sum(axis=axis, keepdims=keepdims).shape
+            )
     return leaves, program
 
 
@@ -142,14 +155,27 @@ def test_random_scalar_expressions_match_torch(seed):
     rng = np.random.default_rng(1000 + seed)
     _, program = random_program(rng)
     program = [p for p in program if p[0] != "reduce"]  # no axes for single numbers
-    n_leaves = max([p[2] for p in program] + [p[3] for p in program if p[0] == "binary"] + [0]) + 1
+    n_leaves = (
+        max(
+            [p[2] for p in program]
+            + [p[3] for p in program if p[0] == "binary"]
+            + [0]
+        )
+        + 1
+    )
     numbers = [float(v) for v in rng.normal(size=n_leaves)]
     ours = [Scalar(v) for v in numbers]
-    theirs = [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in numbers]
+    theirs = [
+        torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in numbers
+    ]
     out_ours, out_theirs = run_program(ours, program), run_program(theirs, program)
-    if not isinstance(out_ours, Scalar):  # an empty program: the output is a leaf itself
+    if not isinstance(
+        out_ours, Scalar
+    ):  # an empty program: the output is a leaf itself
         return
-    assert math.isclose(out_ours.value, out_theirs.item(), rel_tol=RTOL, abs_tol=ATOL)
+    assert math.isclose(
+        out_ours.value, out_theirs.item(), rel_tol=RTOL, abs_tol=ATOL
+    )
     out_ours.backward()
     out_theirs.backward()
     for leaf_ours, leaf_theirs in zip(ours, theirs):
@@ -161,7 +187,11 @@ def test_random_scalar_expressions_match_torch(seed):
 def test_matmul_with_bias_matches_torch(seed):
     rng = np.random.default_rng(seed)
     n, d, h = (int(s) for s in rng.integers(1, 7, size=3))
-    x, w, b = rng.normal(size=(n, d)), rng.normal(size=(d, h)), rng.normal(size=(h,))
+    x, w, b = (
+        rng.normal(size=(n, d)),
+        rng.normal(size=(d, h)),
+        rng.normal(size=(h,)),
+    )
     ours = [Tensor(a, requires_grad=True) for a in (x, w, b)]
     theirs = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
     ((ours[0] @ ours[1] + ours[2]).tanh().mean()).backward()
@@ -175,11 +205,16 @@ def test_softmax_cross_entropy_matches_torch_and_mc_losses(seed):
     rng = np.random.default_rng(seed)
     n, k = int(rng.integers(1, 9)), int(rng.integers(2, 7))
     logits, labels = rng.normal(size=(n, k)) * 5, rng.integers(0, k, size=n)
-    ours, theirs = Tensor(logits, requires_grad=True), torch.tensor(logits, requires_grad=True)
+    ours, theirs = (
+        Tensor(logits, requires_grad=True),
+        torch.tensor(logits, requires_grad=True),
+    )
     loss = softmax_cross_entropy(ours, labels)
     torch_loss = F.cross_entropy(theirs, torch.tensor(labels))
     assert_close(loss.data, torch_loss)
-    assert math.isclose(loss.item(), mc.losses.cross_entropy(logits, labels), rel_tol=1e-14)
+    assert math.isclose(
+        loss.item(), mc.losses.cross_entropy(logits, labels), rel_tol=1e-14
+    )
     loss.backward()
     torch_loss.backward()
     assert_close(ours.grad, theirs.grad)
@@ -195,7 +230,9 @@ def test_two_layer_mlp_matches_torch():
     w1, b1, w2, b2 = ours
     softmax_cross_entropy((Tensor(x) @ w1 + b1).relu() @ w2 + b2, labels).backward()
     tw1, tb1, tw2, tb2 = theirs
-    F.cross_entropy((torch.tensor(x) @ tw1 + tb1).relu() @ tw2 + tb2, torch.tensor(labels)).backward()
+    F.cross_entropy(
+        (torch.tensor(x) @ tw1 + tb1).relu() @ tw2 + tb2, torch.tensor(labels)
+    ).backward()
     for a, t in zip(ours, theirs):
         assert_close(a.grad, t.grad)
 
@@ -211,8 +248,12 @@ def test_softmax_cross_entropy_is_stable_for_huge_logits():
 def test_unbroadcast_sums_the_copies():
     grad = np.arange(24.0).reshape(2, 3, 4)
     np.testing.assert_array_equal(unbroadcast(grad, (4,)), grad.sum(axis=(0, 1)))
-    np.testing.assert_array_equal(unbroadcast(grad, (3, 1)), grad.sum(axis=(0, 2))[:, None])
-    np.testing.assert_array_equal(unbroadcast(grad, (1, 3, 4)), grad.sum(axis=0, keepdims=True))
+    np.testing.assert_array_equal(
+        unbroadcast(grad, (3, 1)), grad.sum(axis=(0, 2))[:, None]
+    )
+    np.testing.assert_array_equal(
+        unbroadcast(grad, (1, 3, 4)), grad.sum(axis=0, keepdims=True)
+    )
     assert unbroadcast(grad, ()).shape == ()
     np.testing.assert_array_equal(unbroadcast(grad, grad.shape), grad)
 
@@ -222,8 +263,14 @@ def test_unbroadcast_sums_the_copies():
 def test_sum_and_mean_over_several_or_negative_axes_match_torch(axis, keepdims):
     values = np.random.default_rng(0).normal(size=(2, 3, 4))
     for kind in ["sum", "mean"]:
-        ours, theirs = Tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
-        out_ours, out_theirs = reduce(ours, kind, axis, keepdims), reduce(theirs, kind, axis, keepdims)
+        ours, theirs = (
+            Tensor(values, requires_grad=True),
+            torch.tensor(values, requires_grad=True),
+        )
+        out_ours, out_theirs = (
+            reduce(ours, kind, axis, keepdims),
+            reduce(theirs, kind, axis, keepdims),
+        )
         assert out_ours.shape == tuple(out_theirs.shape)
         upstream = np.arange(1.0, out_ours.data.size + 1).reshape(out_ours.shape)
         out_ours.backward(upstream)
@@ -263,7 +310,9 @@ def test_leaf_gradients_accumulate_and_intermediate_ones_do_not():
     y.backward()
     first = x.grad
     y.backward()
-    assert x.grad == pytest.approx(2 * first, rel=1e-15)  # like torch with retain_graph=True
+    assert x.grad == pytest.approx(
+        2 * first, rel=1e-15
+    )  # like torch with retain_graph=True
     w = Tensor(np.array([0.5, -1.0]), requires_grad=True)
     loss = (w.sigmoid() * w).sum()
     loss.backward()
@@ -275,7 +324,9 @@ def test_leaf_gradients_accumulate_and_intermediate_ones_do_not():
 def test_detach_and_constants_get_no_gradient():
     w = Tensor(np.array([1.0, 2.0]), requires_grad=True)
     data = Tensor(np.array([3.0, 4.0]))
-    (w * w.detach() + data * w).sum().backward()  # only the first factor w is differentiated
+    (
+        w * w.detach() + data * w
+    ).sum().backward()  # only the first factor w is differentiated
     np.testing.assert_array_equal(w.grad, [1.0 + 3.0, 2.0 + 4.0])
     assert data.grad is None
     assert (data * 2.0)._parents == ()  # no graph is built for constants
@@ -322,22 +373,78 @@ def test_tensor_data_is_copied():
 @pytest.mark.parametrize(
     "make_error, error, message",
     [
-        (lambda: Tensor(np.ones((3, 4))) + Tensor(np.ones(5)), ValueError, "do not broadcast"),
-        (lambda: Tensor(np.ones((3, 4))) * np.ones((2, 4)), ValueError, "do not broadcast"),
-        (lambda: Tensor(np.ones((3, 4))) @ Tensor(np.ones((5, 2))), ValueError, "inner dimensions"),
+        (
+            lambda: Tensor(np.ones((3, 4))) + Tensor(np.ones(5)),
+            ValueError,
+            "do not broadcast",
+        ),
+        (
+            lambda: Tensor(np.ones((3, 4))) * np.ones((2, 4)),
+            ValueError,
+            "do not broadcast",
+        ),
+        (
+            lambda: Tensor(np.ones((3, 4))) @ Tensor(np.ones((5, 2))),
+            ValueError,
+            "inner dimensions",
+        ),
         (lambda: Tensor(np.ones(3)) @ Tensor(np.ones(3)), ValueError, "2-D"),
-        (lambda: Tensor(np.ones(2), requires_grad=True).sum().backward(np.ones(2)), ValueError, "shape"),
-        (lambda: (Tensor(np.ones(2), requires_grad=True) * 2).backward(), ValueError, "non-scalar"),
-        (lambda: Tensor(np.ones(2)).sum().backward(), ValueError, "does not require grad"),
+        (
+            lambda: (
+                Tensor(np.ones(2), requires_grad=True).sum().backward(np.ones(2))
+            ),
+            ValueError,
+            "shape",
+        ),
+        (
+            lambda: (Tensor(np.ones(2), requires_grad=True) * 2).backward(),
+            ValueError,
+            "non-scalar",
+        ),
+        (
+            lambda: Tensor(np.ones(2)).sum().backward(),
+            ValueError,
+            "does not require grad",
+        ),
         (lambda: Tensor(np.array([1.0, -1.0])).log(), ValueError, "non-positive"),
-        (lambda: Tensor(np.ones(2)) ** Tensor(np.ones(2)), TypeError, "constant exponent"),
+        (
+            lambda: Tensor(np.ones(2)) ** Tensor(np.ones(2)),
+            TypeError,
+            "constant exponent",
+        ),
         (lambda: Tensor(["a", "b"]), TypeError, "real numbers"),
         (lambda: Tensor(np.ones(2)) + [1.0, 2.0], TypeError, "cannot combine"),
-        (lambda: softmax_cross_entropy(np.ones((2, 3)), np.array([0, 1])), TypeError, "Tensor"),
-        (lambda: softmax_cross_entropy(Tensor(np.ones(3)), np.array([0])), ValueError, "batch, classes"),
-        (lambda: softmax_cross_entropy(Tensor(np.ones((2, 3))), np.array([0, 1, 2])), ValueError, "2 integer"),
-        (lambda: softmax_cross_entropy(Tensor(np.ones((2, 3))), np.array([0.0, 1.0])), ValueError, "integer"),
-        (lambda: softmax_cross_entropy(Tensor(np.ones((2, 3))), np.array([0, 3])), ValueError, "lie in"),
+        (
+            lambda: softmax_cross_entropy(np.ones((2, 3)), np.array([0, 1])),
+            TypeError,
+            "Tensor",
+        ),
+        (
+            lambda: softmax_cross_entropy(Tensor(np.ones(3)), np.array([0])),
+            ValueError,
+            "batch, classes",
+        ),
+        (
+            lambda: softmax_cross_entropy(
+                Tensor(np.ones((2, 3))), np.array([0, 1, 2])
+            ),
+            ValueError,
+            "2 integer",
+        ),
+        (
+            lambda: softmax_cross_entropy(
+                Tensor(np.ones((2, 3))), np.array([0.0, 1.0])
+            ),
+            ValueError,
+            "integer",
+        ),
+        (
+            lambda: softmax_cross_entropy(
+                Tensor(np.ones((2, 3))), np.array([0, 3])
+            ),
+            ValueError,
+            "lie in",
+        ),
         (lambda: Scalar("1.0"), TypeError, "real number"),
         (lambda: Scalar(2.0) ** Scalar(2.0), TypeError, "constant exponent"),
         (lambda: Scalar(-1.0).log(), ValueError, "non-positive"),

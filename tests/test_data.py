@@ -16,10 +16,16 @@ def test_digits_splits_partition_the_data_set(digits):
 
     sizes = [len(digits[name]) for name in ("train", "val", "test")]
     assert sum(sizes) == 1797
-    assert sizes[1] == pytest.approx(0.2 * 1797, abs=2) and sizes[2] == pytest.approx(0.2 * 1797, abs=2)
+    assert sizes[1] == pytest.approx(0.2 * 1797, abs=2) and sizes[
+        2
+    ] == pytest.approx(0.2 * 1797, abs=2)
     labels = np.concatenate([digits.train.y, digits.val.y, digits.test.y])
     assert np.array_equal(np.bincount(labels), np.bincount(load_digits().target))
-    for split in (digits.train, digits.val, digits.test):  # stratified: every class present
+    for split in (
+        digits.train,
+        digits.val,
+        digits.test,
+    ):  # stratified: every class present
         assert split.x.shape[1] == 64 and split.x.dtype == np.float32
         assert set(np.unique(split.y)) == set(range(10))
 
@@ -28,7 +34,9 @@ def test_digits_standardized_with_training_statistics_only(digits):
     raw = digits.train.x * digits.std + digits.mean  # undo the scaling
     varying = digits.std != 1.0
     np.testing.assert_allclose(digits.train.x.mean(axis=0), 0.0, atol=1e-5)
-    np.testing.assert_allclose(digits.train.x[:, varying].std(axis=0), 1.0, rtol=1e-4)
+    np.testing.assert_allclose(
+        digits.train.x[:, varying].std(axis=0), 1.0, rtol=1e-4
+    )
     np.testing.assert_allclose(raw.mean(axis=0), digits.mean, rtol=1e-5, atol=1e-5)
     # validation data were scaled with the training statistics, so they are not exactly centred
     assert np.abs(digits.val.x.mean(axis=0)).max() > 1e-3
@@ -47,7 +55,9 @@ def test_digits_split_is_seeded(digits):
 
 
 def test_unknown_split_is_named(digits):
-    with pytest.raises(KeyError, match="unknown split 'valid'; choose from train, val, test"):
+    with pytest.raises(
+        KeyError, match="unknown split 'valid'; choose from train, val, test"
+    ):
         digits["valid"]
 
 
@@ -75,7 +85,9 @@ def test_make_regression_without_noise_is_exactly_linear():
 
 @pytest.mark.parametrize("noise", ["gaussian", "laplace"])
 def test_make_regression_noise_has_the_requested_spread(noise):
-    data, w = mc.make_regression(20_000, 1, weights=[2.0], noise=noise, noise_std=0.5, seed=0)
+    data, w = mc.make_regression(
+        20_000, 1, weights=[2.0], noise=noise, noise_std=0.5, seed=0
+    )
     residual = data.y - data.x @ w
     assert residual.std() == pytest.approx(0.5, rel=0.03)
     # Laplace noise has heavier tails: kurtosis 6 against the Gaussian's 3
@@ -84,16 +96,25 @@ def test_make_regression_noise_has_the_requested_spread(noise):
 
 
 def test_make_regression_outliers_are_shifted_up():
-    data, w = mc.make_regression(100, 1, noise_std=0.0, outlier_fraction=0.1, outlier_shift=7.0)
+    data, w = mc.make_regression(
+        100, 1, noise_std=0.0, outlier_fraction=0.1, outlier_shift=7.0
+    )
     shifts = data.y - data.x @ w
-    assert np.sum(np.isclose(shifts, 7.0)) == 10 and np.sum(np.isclose(shifts, 0.0)) == 90
+    assert (
+        np.sum(np.isclose(shifts, 7.0)) == 10
+        and np.sum(np.isclose(shifts, 0.0)) == 90
+    )
 
 
 @pytest.mark.parametrize(
     "kwargs, match",
-    [({"noise": "cauchy"}, "unknown noise 'cauchy'"), ({"noise_std": -1}, "noise_std"),
-     ({"outlier_fraction": 1.0}, "outlier_fraction"), ({"weights": [1.0, 2.0]}, "weights must have shape"),
-     ({"n_samples": 0}, "at least one sample")],
+    [
+        ({"noise": "cauchy"}, "unknown noise 'cauchy'"),
+        ({"noise_std": -1}, "noise_std"),
+        ({"outlier_fraction": 1.0}, "outlier_fraction"),
+        ({"weights": [1.0, 2.0]}, "weights must have shape"),
+        ({"n_samples": 0}, "at least one sample"),
+    ],
 )
 def test_make_regression_rejects_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -112,8 +133,12 @@ def test_make_blobs_is_balanced_and_shaped():
 
 @pytest.mark.parametrize(
     "kwargs, match",
-    [({"n_classes": 1}, "two classes"), ({"n_samples": 2}, "one sample per class"),
-     ({"spread": 0.0}, "spread"), ({"n_features": 1}, "two features")],
+    [
+        ({"n_classes": 1}, "two classes"),
+        ({"n_samples": 2}, "one sample per class"),
+        ({"spread": 0.0}, "spread"),
+        ({"n_features": 1}, "two features"),
+    ],
 )
 def test_make_blobs_rejects_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -125,20 +150,28 @@ def test_batch_indices_cover_each_example_once():
     assert [len(b) for b in batches] == [4, 4, 2]
     assert sorted(np.concatenate(batches)) == list(range(10))
     assert [len(b) for b in mc.batch_indices(10, 4, drop_last=True)] == [4, 4]
-    assert np.array_equal(np.concatenate(mc.batch_indices(5, 2, shuffle=False)), np.arange(5))
+    assert np.array_equal(
+        np.concatenate(mc.batch_indices(5, 2, shuffle=False)), np.arange(5)
+    )
 
 
 def test_batch_indices_reshuffle_every_epoch_reproducibly():
     epoch0 = np.concatenate(mc.batch_indices(100, 10, seed=5, epoch=0))
     epoch1 = np.concatenate(mc.batch_indices(100, 10, seed=5, epoch=1))
     assert not np.array_equal(epoch0, epoch1)
-    assert np.array_equal(epoch0, np.concatenate(mc.batch_indices(100, 10, seed=5, epoch=0)))
+    assert np.array_equal(
+        epoch0, np.concatenate(mc.batch_indices(100, 10, seed=5, epoch=0))
+    )
 
 
 @pytest.mark.parametrize(
     "n, batch_size, kwargs, error, match",
-    [(0, 4, {}, ValueError, "empty"), (10, 0, {}, ValueError, "at least 1"),
-     (10, 2.0, {}, TypeError, "integer"), (3, 4, {"drop_last": True}, ValueError, "drops all")],
+    [
+        (0, 4, {}, ValueError, "empty"),
+        (10, 0, {}, ValueError, "at least 1"),
+        (10, 2.0, {}, TypeError, "integer"),
+        (3, 4, {"drop_last": True}, ValueError, "drops all"),
+    ],
 )
 def test_batch_indices_reject_bad_arguments(n, batch_size, kwargs, error, match):
     with pytest.raises(error, match=match):
@@ -154,7 +187,9 @@ def test_torch_and_tensorflow_see_the_same_batches():
         torch_batches, tf_batches = list(loader), list(dataset)
         assert len(torch_batches) == len(tf_batches) == 4
         for (xt, yt), (xf, yf) in zip(torch_batches, tf_batches):
-            assert np.array_equal(xt.numpy(), xf.numpy()) and np.array_equal(yt.numpy(), yf.numpy())
+            assert np.array_equal(xt.numpy(), xf.numpy()) and np.array_equal(
+                yt.numpy(), yf.numpy()
+            )
     assert str(xt.dtype) == "torch.float64" and str(yt.dtype) == "torch.int64"
 
 

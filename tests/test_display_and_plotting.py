@@ -42,12 +42,27 @@ def test_glue_turns_framework_scalars_into_python_numbers(monkeypatch):
 
     tf = mc.import_tensorflow()
     stored = {}
-    monkeypatch.setattr(myst_nb, "glue", lambda name, value, display: stored.update({name: value}))
-    values = {"np": np.float64(0.5), "int": np.int64(3), "torch": torch.tensor(2.5),
-              "tf": tf.constant(1.5), "zero_d": np.array(4.0), "plain": 0.25}
+    monkeypatch.setattr(
+        myst_nb, "glue", lambda name, value, display: stored.update({name: value})
+    )
+    values = {
+        "np": np.float64(0.5),
+        "int": np.int64(3),
+        "torch": torch.tensor(2.5),
+        "tf": tf.constant(1.5),
+        "zero_d": np.array(4.0),
+        "plain": 0.25,
+    }
     for name, value in values.items():
         mc.glue(name, value)
-    assert stored == {"np": 0.5, "int": 3, "torch": 2.5, "tf": 1.5, "zero_d": 4.0, "plain": 0.25}
+    assert stored == {
+        "np": 0.5,
+        "int": 3,
+        "torch": 2.5,
+        "tf": 1.5,
+        "zero_d": 4.0,
+        "plain": 0.25,
+    }
     assert all(type(v) in (float, int) for v in stored.values())
     array = np.arange(3)
     mc.glue("array", array)

@@ -76,12 +76,16 @@ def test_timing_validates_its_durations():
         timing.Timing(())
     with pytest.raises(ValueError, match="non-negative"):
         timing.Timing((0.1, -1.0))
-    assert str(timing.Timing((2e-6,))) == "median 2 us over 1 run (min 2 us, max 2 us)"
+    assert (
+        str(timing.Timing((2e-6,))) == "median 2 us over 1 run (min 2 us, max 2 us)"
+    )
 
 
 def test_importing_mlcourse_timing_imports_no_framework():
     import subprocess
 
     code = "import mlcourse.timing, sys; print('torch' in sys.modules, 'tensorflow' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == "False False"

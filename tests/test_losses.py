@@ -22,10 +22,17 @@ def test_regression_losses_match_torch(seed, reduction):
     shape = tuple(rng.integers(1, 6, size=rng.integers(1, 3)))
     pred, target = rng.normal(size=shape) * 3, rng.normal(size=shape)
     tp, tt = torch.tensor(pred), torch.tensor(target)
-    close(losses.mse(pred, target, reduction), F.mse_loss(tp, tt, reduction=reduction))
-    close(losses.mae(pred, target, reduction), F.l1_loss(tp, tt, reduction=reduction))
+    close(
+        losses.mse(pred, target, reduction), F.mse_loss(tp, tt, reduction=reduction)
+    )
+    close(
+        losses.mae(pred, target, reduction), F.l1_loss(tp, tt, reduction=reduction)
+    )
     delta = float(rng.uniform(0.2, 3))
-    close(losses.huber(pred, target, delta, reduction), F.huber_loss(tp, tt, reduction=reduction, delta=delta))
+    close(
+        losses.huber(pred, target, delta, reduction),
+        F.huber_loss(tp, tt, reduction=reduction, delta=delta),
+    )
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -37,10 +44,17 @@ def test_cross_entropy_matches_torch(seed, reduction):
     weights = rng.uniform(0.2, 3, size=k) if seed % 2 else None
     smoothing = [0.0, 0.1, 0.3][seed % 3]
     ours = losses.cross_entropy(
-        logits, labels, class_weights=weights, label_smoothing=smoothing, reduction=reduction
+        logits,
+        labels,
+        class_weights=weights,
+        label_smoothing=smoothing,
+        reduction=reduction,
     )
     theirs = F.cross_entropy(
-        torch.tensor(logits), torch.tensor(labels), reduction=reduction, label_smoothing=smoothing,
+        torch.tensor(logits),
+        torch.tensor(labels),
+        reduction=reduction,
+        label_smoothing=smoothing,
         weight=None if weights is None else torch.tensor(weights),
     )
     close(ours, theirs)
@@ -52,7 +66,9 @@ def test_binary_cross_entropy_with_logits_matches_torch(reduction):
     logits, targets = rng.normal(size=20) * 30, rng.uniform(size=20)
     close(
         losses.binary_cross_entropy_with_logits(logits, targets, reduction),
-        F.binary_cross_entropy_with_logits(torch.tensor(logits), torch.tensor(targets), reduction=reduction),
+        F.binary_cross_entropy_with_logits(
+            torch.tensor(logits), torch.tensor(targets), reduction=reduction
+        ),
     )
 
 
@@ -63,30 +79,77 @@ def test_softmax_family_is_stable_for_huge_logits():
     np.testing.assert_allclose(p[1], 1 / 3)
     assert np.all(np.isfinite(losses.log_softmax(logits)))
     assert losses.logsumexp(logits)[0] == pytest.approx(1000.0)
-    assert losses.cross_entropy(logits, np.array([2, 0])) == pytest.approx((2000.0 + np.log(3)) / 2)
-    assert np.isfinite(losses.binary_cross_entropy_with_logits(np.array([1000.0, -1000.0]), np.array([0.0, 1.0])))
+    assert losses.cross_entropy(logits, np.array([2, 0])) == pytest.approx(
+        (2000.0 + np.log(3)) / 2
+    )
+    assert np.isfinite(
+        losses.binary_cross_entropy_with_logits(
+            np.array([1000.0, -1000.0]), np.array([0.0, 1.0])
+        )
+    )
 
 
 def test_logsumexp_equals_the_naive_formula_where_that_works():
     z = np.random.default_rng(1).normal(size=(4, 7))
-    np.testing.assert_allclose(losses.logsumexp(z, axis=0), np.log(np.exp(z).sum(axis=0)))
+    np.testing.assert_allclose(
+        losses.logsumexp(z, axis=0), np.log(np.exp(z).sum(axis=0))
+    )
 
 
 @pytest.mark.parametrize(
     "call, match",
     [
-        (lambda: losses.mse(np.zeros((3, 1)), np.zeros(3)), r"prediction shape \(3, 1\) != target shape \(3,\)"),
-        (lambda: losses.mae(np.zeros(2), np.zeros(2), reduction="avg"), "unknown reduction 'avg'"),
-        (lambda: losses.huber(np.zeros(2), np.zeros(2), delta=0), "delta must be positive"),
+        (
+            lambda: losses.mse(np.zeros((3, 1)), np.zeros(3)),
+            r"prediction shape \(3, 1\) != target shape \(3,\)",
+        ),
+        (
+            lambda: losses.mae(np.zeros(2), np.zeros(2), reduction="avg"),
+            "unknown reduction 'avg'",
+        ),
+        (
+            lambda: losses.huber(np.zeros(2), np.zeros(2), delta=0),
+            "delta must be positive",
+        ),
         (lambda: losses.mse(np.array([np.nan]), np.zeros(1)), "NaN or inf"),
-        (lambda: losses.cross_entropy(np.zeros((2, 3)), np.array([0, 3])), r"labels must lie in \[0, 3\)"),
-        (lambda: losses.cross_entropy(np.zeros((2, 3)), np.array([0.0, 1.0])), "integer class indices"),
-        (lambda: losses.cross_entropy(np.zeros((2, 3)), np.array([0, 1, 2])), r"labels must have shape \(2,\)"),
-        (lambda: losses.cross_entropy(np.zeros(3), np.array([0])), r"shape \(batch, classes\)"),
-        (lambda: losses.cross_entropy(np.zeros((1, 3)), np.array([0]), class_weights=[1, 2]), "class_weights"),
-        (lambda: losses.cross_entropy(np.zeros((1, 3)), np.array([0]), label_smoothing=1.5), "label_smoothing"),
-        (lambda: losses.cross_entropy(np.array([[np.inf, 0]]), np.array([0])), "NaN or inf"),
-        (lambda: losses.binary_cross_entropy_with_logits(np.zeros(2), np.array([0.0, 2.0])), r"\[0, 1\]"),
+        (
+            lambda: losses.cross_entropy(np.zeros((2, 3)), np.array([0, 3])),
+            r"labels must lie in \[0, 3\)",
+        ),
+        (
+            lambda: losses.cross_entropy(np.zeros((2, 3)), np.array([0.0, 1.0])),
+            "integer class indices",
+        ),
+        (
+            lambda: losses.cross_entropy(np.zeros((2, 3)), np.array([0, 1, 2])),
+            r"labels must have shape \(2,\)",
+        ),
+        (
+            lambda: losses.cross_entropy(np.zeros(3), np.array([0])),
+            r"shape \(batch, classes\)",
+        ),
+        (
+            lambda: losses.cross_entropy(
+                np.zeros((1, 3)), np.array([0]), class_weights=[1, 2]
+            ),
+            "class_weights",
+        ),
+        (
+            lambda: losses.cross_entropy(
+                np.zeros((1, 3)), np.array([0]), label_smoothing=1.5
+            ),
+            "label_smoothing",
+        ),
+        (
+            lambda: losses.cross_entropy(np.array([[np.inf, 0]]), np.array([0])),
+            "NaN or inf",
+        ),
+        (
+            lambda: losses.binary_cross_entropy_with_logits(
+                np.zeros(2), np.array([0.0, 2.0])
+            ),
+            r"\[0, 1\]",
+        ),
     ],
 )
 def test_bad_input_gets_a_clear_error(call, match):

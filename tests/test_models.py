@@ -15,7 +15,12 @@ def test_same_seed_same_weights_other_seed_other_weights():
 
 def test_shapes_and_logits():
     model = digits_mlp(hidden=16)
-    assert [tuple(p.shape) for p in model.parameters()] == [(16, 64), (16,), (10, 16), (10,)]
+    assert [tuple(p.shape) for p in model.parameters()] == [
+        (16, 64),
+        (16,),
+        (10, 16),
+        (10,),
+    ]
     assert model(torch.zeros(5, 64)).shape == (5, 10)
 
 

@@ -13,7 +13,9 @@ from mlcourse import runtime
 
 
 def run_python(code: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
 
 
 def test_importing_mlcourse_loads_no_framework():
@@ -34,7 +36,9 @@ def test_setup_with_torch_only_does_not_load_tensorflow():
 
 
 def test_tensorflow_import_prints_nothing_to_stderr():
-    done = run_python("import mlcourse as mc\ntf = mc.import_tensorflow()\ntf.constant(1.0) + 1")
+    done = run_python(
+        "import mlcourse as mc\ntf = mc.import_tensorflow()\ntf.constant(1.0) + 1"
+    )
     assert done.stderr == ""
 
 
@@ -69,8 +73,12 @@ def test_seed_everything_makes_every_generator_repeat():
 
 @pytest.mark.parametrize(
     "seed, error, match",
-    [(-1, ValueError, "seed must be in"), (2**32, ValueError, "seed must be in"),
-     (1.5, TypeError, "integer"), (True, TypeError, "integer")],
+    [
+        (-1, ValueError, "seed must be in"),
+        (2**32, ValueError, "seed must be in"),
+        (1.5, TypeError, "integer"),
+        (True, TypeError, "integer"),
+    ],
 )
 def test_seed_everything_rejects_bad_seeds(seed, error, match):
     with pytest.raises(error, match=match):

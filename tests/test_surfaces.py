@@ -10,10 +10,18 @@ def finite_difference_grad(f, w, h=1e-6):
     return np.array([(f(w + h * e) - f(w - h * e)) / (2 * h) for e in np.eye(2)])
 
 
-@pytest.mark.parametrize("function", [Quadratic((0.5, 8.0), angle=0.6, minimum=(1.0, -2.0)), Rosenbrock()])
+@pytest.mark.parametrize(
+    "function",
+    [Quadratic((0.5, 8.0), angle=0.6, minimum=(1.0, -2.0)), Rosenbrock()],
+)
 def test_gradients_match_finite_differences(function):
     for w in np.random.default_rng(0).normal(size=(5, 2)):
-        np.testing.assert_allclose(function.grad(w), finite_difference_grad(function, w), rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(
+            function.grad(w),
+            finite_difference_grad(function, w),
+            rtol=1e-6,
+            atol=1e-6,
+        )
 
 
 def test_quadratic_properties():
@@ -45,10 +53,20 @@ def test_plot_trajectories_draws_each_path():
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots()
-    paths = {"a": np.array([[1.0, 1.0], [0.5, 0.2], [0.0, 0.0]]), "b": np.array([[-1.0, 1.0], [0.0, 0.0]])}
+    paths = {
+        "a": np.array([[1.0, 1.0], [0.5, 0.2], [0.0, 0.0]]),
+        "b": np.array([[-1.0, 1.0], [0.0, 0.0]]),
+    }
     plot_trajectories(ax, Quadratic(), paths, xlim=(-2, 2), ylim=(-2, 2))
     labels = [line.get_label() for line in ax.get_lines()]
     assert {"a", "b"} <= set(labels)
     with pytest.raises(ValueError, match="trajectory 'c'"):
-        plot_trajectories(ax, Rosenbrock(), {"c": np.zeros((2, 2, 2))}, xlim=(-2, 2), ylim=(-1, 3), log_levels=True)
+        plot_trajectories(
+            ax,
+            Rosenbrock(),
+            {"c": np.zeros((2, 2, 2))},
+            xlim=(-2, 2),
+            ylim=(-1, 3),
+            log_levels=True,
+        )
     plt.close(fig)

@@ -13,6 +13,20 @@ the chapters check PyTorch and TensorFlow against and later chapters build on:
 Imports no framework.
 """
 
-from mlcourse.reference import autograd, autograd_scalar, losses, optimizers, schedules, surfaces
+from mlcourse.reference import (
+    autograd,
+    autograd_scalar,
+    losses,
+    optimizers,
+    schedules,
+    surfaces,
+)
 
-__all__ = ["autograd", "autograd_scalar", "losses", "optimizers", "schedules", "surfaces"]
+__all__ = [
+    "autograd",
+    "autograd_scalar",
+    "losses",
+    "optimizers",
+    "schedules",
+    "surfaces",
+]

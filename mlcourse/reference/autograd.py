@@ -42,7 +42,9 @@ class Tensor:
     After ``loss.backward()``, ``.grad`` holds d(loss)/d(tensor), same shape as ``.data``.
     """
 
-    __array_ufunc__ = None  # `array * tensor` calls Tensor.__rmul__ instead of looping in NumPy
+    __array_ufunc__ = (
+        None  # `array * tensor` calls Tensor.__rmul__ instead of looping in NumPy
+    )
 
     def __init__(self, data, requires_grad: bool = False):
         array = np.array(data)
@@ -87,7 +89,9 @@ class Tensor:
         """Add `grad` (this tensor's shape, or broadcast from it) to ``.grad``."""
         if not self.requires_grad:
             return
-        grad = unbroadcast(np.asarray(grad), self.shape).astype(self.data.dtype, copy=False)
+        grad = unbroadcast(np.asarray(grad), self.shape).astype(
+            self.data.dtype, copy=False
+        )
         self.grad = grad.copy() if self.grad is None else self.grad + grad
 
     # -- elementwise operations with broadcasting ----------------------------------------
@@ -115,7 +119,9 @@ class Tensor:
 
     def __pow__(self, exponent: float) -> Tensor:
         if not isinstance(exponent, Real):
-            raise TypeError("only a constant exponent is supported: x ** 2, not x ** y")
+            raise TypeError(
+                "only a constant exponent is supported: x ** 2, not x ** y"
+            )
         out = Tensor.from_op(self.data**exponent, (self,), f"**{exponent:g}")
 
         def _backward():
@@ -124,7 +130,9 @@ class Tensor:
         out._backward = _backward
         return out
 
-    def _unary(self, value: np.ndarray, local_derivative: np.ndarray, op: str) -> Tensor:
+    def _unary(
+        self, value: np.ndarray, local_derivative: np.ndarray, op: str
+    ) -> Tensor:
         """An elementwise function whose derivative at each entry is `local_derivative`."""
         out = Tensor.from_op(value, (self,), op)
 
@@ -142,7 +150,9 @@ class Tensor:
     def log(self) -> Tensor:
         """Elementwise natural logarithm; every entry must be positive."""
         if np.any(self.data <= 0):
-            raise ValueError(f"log of {np.count_nonzero(self.data <= 0)} non-positive entries")
+            raise ValueError(
+                f"log of {np.count_nonzero(self.data <= 0)} non-positive entries"
+            )
         return self._unary(np.log(self.data), 1.0 / self.data, "log")
 
     def tanh(self) -> Tensor:
@@ -152,20 +162,30 @@ class Tensor:
 
     def sigmoid(self) -> Tensor:
         """Elementwise logistic function 1 / (1 + e**-x)."""
-        s = 0.5 * (1.0 + np.tanh(0.5 * self.data))  # = 1 / (1 + e^-x), without overflow
+        s = 0.5 * (
+            1.0 + np.tanh(0.5 * self.data)
+        )  # = 1 / (1 + e^-x), without overflow
         return self._unary(s, s * (1.0 - s), "sigmoid")
 
     def relu(self) -> Tensor:
         """Elementwise max(x, 0); its derivative at 0 is taken as 0, as in PyTorch and TensorFlow."""
-        return self._unary(np.maximum(self.data, 0), (self.data > 0).astype(self.data.dtype), "relu")
+        return self._unary(
+            np.maximum(self.data, 0),
+            (self.data > 0).astype(self.data.dtype),
+            "relu",
+        )
 
     # -- matrix product and reductions ---------------------------------------------------
     def __matmul__(self, other) -> Tensor:
         other = _lift(other, like=self)
         if self.data.ndim != 2 or other.data.ndim != 2:
-            raise ValueError(f"matmul needs two 2-D arrays, got shapes {self.shape} @ {other.shape}")
+            raise ValueError(
+                f"matmul needs two 2-D arrays, got shapes {self.shape} @ {other.shape}"
+            )
         if self.shape[1] != other.shape[0]:
-            raise ValueError(f"matmul: inner dimensions differ, {self.shape} @ {other.shape}")
+            raise ValueError(
+                f"matmul: inner dimensions differ, {self.shape} @ {other.shape}"
+            )
         out = Tensor.from_op(self.data @ other.data, (self, other), "@")
 
         def _backward():  # C = AB: dA = dC B^T, dB = A^T dC
@@ -175,18 +195,28 @@ class Tensor:
         out._backward = _backward
         return out
 
-    def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+    def sum(
+        self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False
+    ) -> Tensor:
         """Sum over `axis` (all axes by default), as ``np.sum``."""
-        out = Tensor.from_op(self.data.sum(axis=axis, keepdims=keepdims), (self,), "sum")
+        out = Tensor.from_op(
+            self.data.sum(axis=axis, keepdims=keepdims), (self,), "sum"
+        )
 
         def _backward():  # every summed entry gets the gradient of the sum
-            grad = out.grad if keepdims or axis is None else np.expand_dims(out.grad, axis)
+            grad = (
+                out.grad
+                if keepdims or axis is None
+                else np.expand_dims(out.grad, axis)
+            )
             self.add_to_grad(np.broadcast_to(grad, self.shape))
 
         out._backward = _backward
         return out
 
-    def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+    def mean(
+        self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False
+    ) -> Tensor:
         """Mean over `axis` (all axes by default), as ``np.mean``."""
         total = self.sum(axis=axis, keepdims=keepdims)
         return total * (total.data.size / self.data.size)
@@ -198,16 +228,22 @@ class Tensor:
         From any other tensor, pass `grad`, the gradient of some scalar with respect to it.
         """
         if not self.requires_grad:
-            raise ValueError("backward() on a tensor that does not require grad: no input of it "
-                             "was created with requires_grad=True (or it was detached)")
+            raise ValueError(
+                "backward() on a tensor that does not require grad: no input of it "
+                "was created with requires_grad=True (or it was detached)"
+            )
         if grad is None:
             if self.data.size != 1:
-                raise ValueError(f"backward() needs grad= for a non-scalar tensor of shape {self.shape}; "
-                                 "reduce it to a scalar first (.sum(), .mean()) or pass its gradient")
+                raise ValueError(
+                    f"backward() needs grad= for a non-scalar tensor of shape {self.shape}; "
+                    "reduce it to a scalar first (.sum(), .mean()) or pass its gradient"
+                )
             grad = np.ones_like(self.data)
         grad = np.asarray(grad, dtype=self.data.dtype)
         if grad.shape != self.shape:
-            raise ValueError(f"grad has shape {grad.shape}, but the tensor has shape {self.shape}")
+            raise ValueError(
+                f"grad has shape {grad.shape}, but the tensor has shape {self.shape}"
+            )
         order = topological_order(self)
         for node in order:
             if node._parents:  # intermediate tensors start from zero on every call
@@ -252,13 +288,19 @@ def softmax_cross_entropy(logits: Tensor, labels: np.ndarray) -> Tensor:
         raise TypeError(f"logits must be a Tensor, got {type(logits).__name__}")
     labels = np.asarray(labels)
     if logits.data.ndim != 2:
-        raise ValueError(f"logits must have shape (batch, classes), got {logits.shape}")
+        raise ValueError(
+            f"logits must have shape (batch, classes), got {logits.shape}"
+        )
     n, n_classes = logits.shape
     if labels.shape != (n,) or not np.issubdtype(labels.dtype, np.integer):
-        raise ValueError(f"labels must be {n} integer class indices, got shape {labels.shape}, "
-                         f"dtype {labels.dtype}")
+        raise ValueError(
+            f"labels must be {n} integer class indices, got shape {labels.shape}, "
+            f"dtype {labels.dtype}"
+        )
     if n and (labels.min() < 0 or labels.max() >= n_classes):
-        raise ValueError(f"labels must lie in [0, {n_classes}), got {labels.min()}..{labels.max()}")
+        raise ValueError(
+            f"labels must lie in [0, {n_classes}), got {labels.min()}..{labels.max()}"
+        )
     log_p = log_softmax(logits.data).astype(logits.data.dtype, copy=False)
     rows = np.arange(n)
     out = Tensor.from_op(-log_p[rows, labels].mean(), (logits,), "cross_entropy")
@@ -289,6 +331,8 @@ def _broadcastable(x, like: Tensor, op: str) -> Tensor:
     try:
         np.broadcast_shapes(like.shape, x.shape)
     except ValueError:
-        raise ValueError(f"{op}: shapes {like.shape} and {x.shape} do not broadcast (trailing "
-                         "axes must be equal or 1)") from None
+        raise ValueError(
+            f"{op}: shapes {like.shape} and {x.shape} do not broadcast (trailing "
+            "axes must be equal or 1)"
+        ) from None
     return x

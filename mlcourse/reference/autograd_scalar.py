@@ -44,7 +44,9 @@ class Scalar:
 
     def __init__(self, value: float, _parents: tuple = (), _op: str = ""):
         if isinstance(value, bool) or not isinstance(value, Real):
-            raise TypeError(f"Scalar holds a real number, got {type(value).__name__}")
+            raise TypeError(
+                f"Scalar holds a real number, got {type(value).__name__}"
+            )
         self.value = float(value)
         self.grad = 0.0  # d(output)/d(self), filled in by backward()
         self._parents = _parents
@@ -79,7 +81,9 @@ class Scalar:
 
     def __pow__(self, exponent: float) -> Scalar:
         if not isinstance(exponent, Real):
-            raise TypeError("only a constant exponent is supported: x ** 2, not x ** y")
+            raise TypeError(
+                "only a constant exponent is supported: x ** 2, not x ** y"
+            )
         out = Scalar(self.value**exponent, (self,), f"**{exponent:g}")
 
         def _backward():  # d(x^p)/dx = p x^(p-1)
@@ -116,7 +120,9 @@ class Scalar:
 
     def sigmoid(self) -> Scalar:
         """Logistic function 1 / (1 + e**-x)."""
-        s = 0.5 * (1.0 + math.tanh(0.5 * self.value))  # = 1 / (1 + e^-x), without overflow
+        s = 0.5 * (
+            1.0 + math.tanh(0.5 * self.value)
+        )  # = 1 / (1 + e^-x), without overflow
         return self._unary(s, s * (1.0 - s), "sigmoid")
 
     def relu(self) -> Scalar:

@@ -23,10 +23,14 @@ def _reduce(values: np.ndarray, reduction: str) -> np.ndarray | float:
 
 def _check_reduction(reduction: str) -> None:
     if reduction not in REDUCTIONS:
-        raise ValueError(f"unknown reduction {reduction!r}; choose from {', '.join(REDUCTIONS)}")
+        raise ValueError(
+            f"unknown reduction {reduction!r}; choose from {', '.join(REDUCTIONS)}"
+        )
 
 
-def _check_pair(pred: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _check_pair(
+    pred: np.ndarray, target: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     pred, target = np.asarray(pred, dtype=float), np.asarray(target, dtype=float)
     if pred.shape != target.shape:
         raise ValueError(
@@ -38,14 +42,18 @@ def _check_pair(pred: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.nd
     return pred, target
 
 
-def mse(pred: np.ndarray, target: np.ndarray, reduction: str = "mean") -> np.ndarray | float:
+def mse(
+    pred: np.ndarray, target: np.ndarray, reduction: str = "mean"
+) -> np.ndarray | float:
     """Mean squared error, ``(pred - target)**2``; the negative log-likelihood of Gaussian noise."""
     _check_reduction(reduction)
     pred, target = _check_pair(pred, target)
     return _reduce((pred - target) ** 2, reduction)
 
 
-def mae(pred: np.ndarray, target: np.ndarray, reduction: str = "mean") -> np.ndarray | float:
+def mae(
+    pred: np.ndarray, target: np.ndarray, reduction: str = "mean"
+) -> np.ndarray | float:
     """Mean absolute error, ``|pred - target|``; the negative log-likelihood of Laplace noise."""
     _check_reduction(reduction)
     pred, target = _check_pair(pred, target)
@@ -53,7 +61,10 @@ def mae(pred: np.ndarray, target: np.ndarray, reduction: str = "mean") -> np.nda
 
 
 def huber(
-    pred: np.ndarray, target: np.ndarray, delta: float = 1.0, reduction: str = "mean"
+    pred: np.ndarray,
+    target: np.ndarray,
+    delta: float = 1.0,
+    reduction: str = "mean",
 ) -> np.ndarray | float:
     """Huber loss: quadratic for ``|error| <= delta``, linear beyond (``torch.nn.HuberLoss``)."""
     _check_reduction(reduction)
@@ -69,7 +80,9 @@ def logsumexp(logits: np.ndarray, axis: int = -1) -> np.ndarray:
     """``log(sum(exp(logits)))`` along `axis`, without overflow: the maximum is taken out first."""
     logits = np.asarray(logits, dtype=float)
     peak = np.max(logits, axis=axis, keepdims=True)
-    return np.squeeze(peak, axis=axis) + np.log(np.sum(np.exp(logits - peak), axis=axis))
+    return np.squeeze(peak, axis=axis) + np.log(
+        np.sum(np.exp(logits - peak), axis=axis)
+    )
 
 
 def log_softmax(logits: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -83,20 +96,28 @@ def softmax(logits: np.ndarray, axis: int = -1) -> np.ndarray:
     return np.exp(log_softmax(logits, axis=axis))
 
 
-def _check_labels(logits: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _check_labels(
+    logits: np.ndarray, labels: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     logits, labels = np.asarray(logits, dtype=float), np.asarray(labels)
     if logits.ndim != 2:
-        raise ValueError(f"logits must have shape (batch, classes), got {logits.shape}")
+        raise ValueError(
+            f"logits must have shape (batch, classes), got {logits.shape}"
+        )
     if labels.shape != (logits.shape[0],):
         raise ValueError(
             f"labels must have shape ({logits.shape[0]},) to match logits {logits.shape}, "
             f"got {labels.shape}"
         )
     if not np.issubdtype(labels.dtype, np.integer):
-        raise ValueError(f"labels must be integer class indices, got dtype {labels.dtype}")
+        raise ValueError(
+            f"labels must be integer class indices, got dtype {labels.dtype}"
+        )
     n_classes = logits.shape[1]
     if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
-        raise ValueError(f"labels must lie in [0, {n_classes}), got {labels.min()}..{labels.max()}")
+        raise ValueError(
+            f"labels must lie in [0, {n_classes}), got {labels.min()}..{labels.max()}"
+        )
     if not np.all(np.isfinite(logits)):
         raise ValueError("logits hold NaN or inf")
     return logits, labels
@@ -120,12 +141,20 @@ def cross_entropy(
     """
     _check_reduction(reduction)
     if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
+        raise ValueError(
+            f"label_smoothing must be in [0, 1], got {label_smoothing}"
+        )
     logits, labels = _check_labels(logits, labels)
     n, n_classes = logits.shape
-    weights = np.ones(n_classes) if class_weights is None else np.asarray(class_weights, float)
+    weights = (
+        np.ones(n_classes)
+        if class_weights is None
+        else np.asarray(class_weights, float)
+    )
     if weights.shape != (n_classes,):
-        raise ValueError(f"class_weights must have shape ({n_classes},), got {weights.shape}")
+        raise ValueError(
+            f"class_weights must have shape ({n_classes},), got {weights.shape}"
+        )
     log_p = log_softmax(logits)
     true_class = -weights[labels] * log_p[np.arange(n), labels]
     uniform = -(log_p * weights).sum(axis=1) / n_classes
@@ -147,5 +176,7 @@ def binary_cross_entropy_with_logits(
     logits, targets = _check_pair(logits, targets)
     if np.any((targets < 0) | (targets > 1)):
         raise ValueError("binary targets must lie in [0, 1]")
-    values = np.maximum(logits, 0) - logits * targets + np.log1p(np.exp(-np.abs(logits)))
+    values = (
+        np.maximum(logits, 0) - logits * targets + np.log1p(np.exp(-np.abs(logits)))
+    )
     return _reduce(values, reduction)

@@ -26,15 +26,26 @@ import numpy as np
 LearningRate = float | Callable[[int], float]
 
 
-def _check_number(name: str, value: float, low: float, high: float = math.inf, *, high_open: bool = False) -> float:
+def _check_number(
+    name: str,
+    value: float,
+    low: float,
+    high: float = math.inf,
+    *,
+    high_open: bool = False,
+) -> float:
     """`value` as a float, or a ValueError naming `name` and the allowed range."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+    if isinstance(value, bool) or not isinstance(
+        value, (int, float, np.integer, np.floating)
+    ):
         raise TypeError(f"{name} must be a number, got {type(value).__name__}")
     value = float(value)
     too_high = value >= high if high_open else value > high
     if not math.isfinite(value) or value < low or too_high:
         bracket = ")" if high_open else "]"
-        raise ValueError(f"{name} must be in [{low:g}, {high:g}{bracket}, got {value}")
+        raise ValueError(
+            f"{name} must be in [{low:g}, {high:g}{bracket}, got {value}"
+        )
     return value
 
 
@@ -50,7 +61,9 @@ class Optimizer:
             lr = _check_number("learning rate", lr, 0.0)
         self.lr = lr
         self.steps = 0  # how many times step() has run
-        self.state: list[dict[str, np.ndarray]] | None = None  # one dict per parameter
+        self.state: list[dict[str, np.ndarray]] | None = (
+            None  # one dict per parameter
+        )
 
     def learning_rate(self) -> float:
         """The learning rate the next step will use: `lr`, or ``lr(steps)`` for a schedule."""
@@ -58,10 +71,14 @@ class Optimizer:
             return self.lr
         value = float(self.lr(self.steps))
         if not math.isfinite(value) or value < 0:
-            raise ValueError(f"the schedule returned learning rate {value} at step {self.steps}")
+            raise ValueError(
+                f"the schedule returned learning rate {value} at step {self.steps}"
+            )
         return value
 
-    def step(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> None:
+    def step(
+        self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]
+    ) -> None:
         """Update each array in `params` in place, using the gradient at the same position in `grads`."""
         grads = self._check(params, grads)
         if self.state is None:
@@ -75,17 +92,29 @@ class Optimizer:
         """The per-parameter state before the first step (none by default)."""
         return {}
 
-    def update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, np.ndarray], lr: float) -> None:
+    def update(
+        self,
+        param: np.ndarray,
+        grad: np.ndarray,
+        state: dict[str, np.ndarray],
+        lr: float,
+    ) -> None:
         """Update one parameter in place."""
         raise NotImplementedError
 
-    def _check(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> list[np.ndarray]:
+    def _check(
+        self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]
+    ) -> list[np.ndarray]:
         if isinstance(params, np.ndarray) or isinstance(grads, np.ndarray):
-            raise TypeError("params and grads must be lists of arrays, e.g. [w, b], not a single array")
+            raise TypeError(
+                "params and grads must be lists of arrays, e.g. [w, b], not a single array"
+            )
         if len(params) == 0:
             raise ValueError("params is empty: there is nothing to update")
         if len(params) != len(grads):
-            raise ValueError(f"got {len(params)} parameters but {len(grads)} gradients")
+            raise ValueError(
+                f"got {len(params)} parameters but {len(grads)} gradients"
+            )
         if self.state is not None and len(params) != len(self.state):
             raise ValueError(
                 f"this optimizer holds state for {len(self.state)} parameters but got {len(params)}; "
@@ -93,21 +122,41 @@ class Optimizer:
             )
         checked = []
         for i, (param, grad) in enumerate(zip(params, grads)):
-            if not isinstance(param, np.ndarray) or not np.issubdtype(param.dtype, np.floating):
-                kind = param.dtype if isinstance(param, np.ndarray) else type(param).__name__
-                raise TypeError(f"parameter {i} must be a floating-point NumPy array (updated in place), got {kind}")
+            if not isinstance(param, np.ndarray) or not np.issubdtype(
+                param.dtype, np.floating
+            ):
+                kind = (
+                    param.dtype
+                    if isinstance(param, np.ndarray)
+                    else type(param).__name__
+                )
+                raise TypeError(
+                    f"parameter {i} must be a floating-point NumPy array (updated in place), got {kind}"
+                )
             grad = np.asarray(grad, dtype=param.dtype)
             if grad.shape != param.shape:
-                raise ValueError(f"parameter {i} has shape {param.shape} but its gradient has shape {grad.shape}")
-            if self.state is not None and any(s.shape != param.shape for s in self.state[i].values()):
-                raise ValueError(f"parameter {i} changed shape to {param.shape} since the first step")
+                raise ValueError(
+                    f"parameter {i} has shape {param.shape} but its gradient has shape {grad.shape}"
+                )
+            if self.state is not None and any(
+                s.shape != param.shape for s in self.state[i].values()
+            ):
+                raise ValueError(
+                    f"parameter {i} changed shape to {param.shape} since the first step"
+                )
             if not np.all(np.isfinite(grad)):
-                raise ValueError(f"the gradient of parameter {i} holds NaN or inf at step {self.steps}")
+                raise ValueError(
+                    f"the gradient of parameter {i} holds NaN or inf at step {self.steps}"
+                )
             checked.append(grad)
         return checked
 
     def __repr__(self) -> str:
-        settings = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if k not in ("steps", "state"))
+        settings = ", ".join(
+            f"{k}={v!r}"
+            for k, v in vars(self).items()
+            if k not in ("steps", "state")
+        )
         return f"{type(self).__name__}({settings})"
 
 
@@ -138,7 +187,9 @@ class SGD(Optimizer):
         lr_in_velocity: bool = False,
     ) -> None:
         super().__init__(lr)
-        self.momentum = _check_number("momentum", momentum, 0.0, 1.0, high_open=True)
+        self.momentum = _check_number(
+            "momentum", momentum, 0.0, 1.0, high_open=True
+        )
         if nesterov and self.momentum == 0:
             raise ValueError("Nesterov momentum needs momentum > 0")
         self.nesterov = bool(nesterov)
@@ -184,7 +235,9 @@ class AdaGrad(Optimizer):
     ) -> None:
         super().__init__(lr)
         self.eps = _check_number("eps", eps, 0.0)
-        self.initial_accumulator = _check_number("initial_accumulator", initial_accumulator, 0.0)
+        self.initial_accumulator = _check_number(
+            "initial_accumulator", initial_accumulator, 0.0
+        )
         self.eps_inside_sqrt = bool(eps_inside_sqrt)
 
     def init_state(self, param):
@@ -193,7 +246,9 @@ class AdaGrad(Optimizer):
     def update(self, param, grad, state, lr):
         s = state["sum_sq"]
         s += grad * grad
-        denom = np.sqrt(s + self.eps) if self.eps_inside_sqrt else np.sqrt(s) + self.eps
+        denom = (
+            np.sqrt(s + self.eps) if self.eps_inside_sqrt else np.sqrt(s) + self.eps
+        )
         param -= lr * grad / denom
 
 
@@ -206,7 +261,13 @@ class RMSProp(Optimizer):
                                  p ← p − lr · g / √(s + ε)     Keras, eps_inside_sqrt=True (ρ = 0.9, ε = 1e-7)
     """
 
-    def __init__(self, lr: LearningRate, rho: float = 0.99, eps: float = 1e-8, eps_inside_sqrt: bool = False) -> None:
+    def __init__(
+        self,
+        lr: LearningRate,
+        rho: float = 0.99,
+        eps: float = 1e-8,
+        eps_inside_sqrt: bool = False,
+    ) -> None:
         super().__init__(lr)
         self.rho = _check_number("rho", rho, 0.0, 1.0, high_open=True)
         self.eps = _check_number("eps", eps, 0.0)
@@ -219,7 +280,9 @@ class RMSProp(Optimizer):
         s = state["mean_sq"]
         s *= self.rho
         s += (1 - self.rho) * (grad * grad)
-        denom = np.sqrt(s + self.eps) if self.eps_inside_sqrt else np.sqrt(s) + self.eps
+        denom = (
+            np.sqrt(s + self.eps) if self.eps_inside_sqrt else np.sqrt(s) + self.eps
+        )
         param -= lr * grad / denom
 
 
@@ -279,9 +342,19 @@ class Adam(Optimizer):
             return
         correction1, correction2 = 1 - self.beta1**t, 1 - self.beta2**t
         if self.eps_hat:
-            param -= lr * math.sqrt(correction2) / correction1 * m / (np.sqrt(v) + self.eps)
+            param -= (
+                lr
+                * math.sqrt(correction2)
+                / correction1
+                * m
+                / (np.sqrt(v) + self.eps)
+            )
         else:
-            param -= (lr / correction1) * m / (np.sqrt(v) / math.sqrt(correction2) + self.eps)
+            param -= (
+                (lr / correction1)
+                * m
+                / (np.sqrt(v) / math.sqrt(correction2) + self.eps)
+            )
 
 
 class AdamW(Adam):
@@ -307,7 +380,9 @@ class AdamW(Adam):
         bias_correction: bool = True,
         eps_hat: bool = False,
     ) -> None:
-        super().__init__(lr, beta1, beta2, eps, weight_decay, bias_correction, eps_hat)
+        super().__init__(
+            lr, beta1, beta2, eps, weight_decay, bias_correction, eps_hat
+        )
 
     def update(self, param, grad, state, lr):
         param -= lr * self.weight_decay * param
@@ -330,5 +405,7 @@ def make_optimizer(name: str, **kwargs) -> Optimizer:
     """
     key = name.lower() if isinstance(name, str) else name
     if key not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {name!r}; choose from {', '.join(OPTIMIZERS)}")
+        raise ValueError(
+            f"unknown optimizer {name!r}; choose from {', '.join(OPTIMIZERS)}"
+        )
     return OPTIMIZERS[key](**kwargs)

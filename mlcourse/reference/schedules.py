@@ -28,8 +28,12 @@ from mlcourse.reference.optimizers import _check_number
 
 def _check_steps(step) -> np.ndarray:
     steps = np.asarray(step)
-    if not np.issubdtype(steps.dtype, np.number) or np.issubdtype(steps.dtype, np.complexfloating):
-        raise TypeError(f"step must be a number or an array of numbers, got {steps.dtype}")
+    if not np.issubdtype(steps.dtype, np.number) or np.issubdtype(
+        steps.dtype, np.complexfloating
+    ):
+        raise TypeError(
+            f"step must be a number or an array of numbers, got {steps.dtype}"
+        )
     if np.any(steps < 0):
         raise ValueError(f"steps count from 0; got {steps.min()}")
     return steps.astype(np.float64)
@@ -134,7 +138,9 @@ class CosineDecay(Schedule):
 
     def rate(self, t):
         progress = np.minimum(t, self.total_steps) / self.total_steps
-        return self.min_lr + (self.lr - self.min_lr) * 0.5 * (1 + np.cos(np.pi * progress))
+        return self.min_lr + (self.lr - self.min_lr) * 0.5 * (
+            1 + np.cos(np.pi * progress)
+        )
 
 
 @dataclass(frozen=True)
@@ -155,14 +161,22 @@ class LinearWarmup(Schedule):
 
     def __post_init__(self) -> None:
         if not isinstance(self.after, Schedule):
-            object.__setattr__(self, "after", Constant(_check_number("after", self.after, 0.0)))
+            object.__setattr__(
+                self, "after", Constant(_check_number("after", self.after, 0.0))
+            )
         _check_count("warmup_steps", self.warmup_steps)
         _check_number("start_factor", self.start_factor, 0.0, 1.0)
 
     def rate(self, t):
         peak = self.after.rate(np.zeros(1))[0]
-        ramp = peak * (self.start_factor + (1 - self.start_factor) * t / self.warmup_steps)
-        return np.where(t < self.warmup_steps, ramp, self.after.rate(np.maximum(t - self.warmup_steps, 0)))
+        ramp = peak * (
+            self.start_factor + (1 - self.start_factor) * t / self.warmup_steps
+        )
+        return np.where(
+            t < self.warmup_steps,
+            ramp,
+            self.after.rate(np.maximum(t - self.warmup_steps, 0)),
+        )
 
 
 @dataclass(frozen=True)
@@ -200,7 +214,11 @@ class OneCycle(Schedule):
         peak_step = self.pct_start * self.total_steps - 1
         last = self.total_steps - 1
         up = _cosine_between(start, self.max_lr, t / peak_step)
-        down = _cosine_between(self.max_lr, final, (np.minimum(t, last) - peak_step) / (last - peak_step))
+        down = _cosine_between(
+            self.max_lr,
+            final,
+            (np.minimum(t, last) - peak_step) / (last - peak_step),
+        )
         return np.where(t <= peak_step, up, down)
 
 
@@ -226,5 +244,7 @@ def make_schedule(name: str, **kwargs) -> Schedule:
     """
     key = name.lower() if isinstance(name, str) else name
     if key not in SCHEDULES:
-        raise ValueError(f"unknown schedule {name!r}; choose from {', '.join(SCHEDULES)}")
+        raise ValueError(
+            f"unknown schedule {name!r}; choose from {', '.join(SCHEDULES)}"
+        )
     return SCHEDULES[key](**kwargs)

@@ -40,7 +40,9 @@ class Quadratic:
             raise ValueError(f"need two positive curvatures, got {self.curvatures}")
         c, s = np.cos(self.angle), np.sin(self.angle)
         rotation = np.array([[c, -s], [s, c]])
-        object.__setattr__(self, "hessian", rotation @ np.diag(self.curvatures) @ rotation.T)
+        object.__setattr__(
+            self, "hessian", rotation @ np.diag(self.curvatures) @ rotation.T
+        )
 
     @property
     def largest_curvature(self) -> float:
@@ -110,10 +112,18 @@ def plot_trajectories(
     for label, path in trajectories.items():
         path = _check_points(path)
         if path.ndim != 2:
-            raise ValueError(f"trajectory {label!r} must have shape (steps, 2), got {path.shape}")
+            raise ValueError(
+                f"trajectory {label!r} must have shape (steps, 2), got {path.shape}"
+            )
         ax.plot(path[:, 0], path[:, 1], marker=".", markersize=3, label=label)
     if hasattr(function, "minimum"):
-        ax.plot(*function.minimum, marker="*", color="black", markersize=10, linestyle="none")
+        ax.plot(
+            *function.minimum,
+            marker="*",
+            color="black",
+            markersize=10,
+            linestyle="none",
+        )
     ax.set(xlim=xlim, ylim=ylim, xlabel="$w_1$", ylabel="$w_2$")
     ax.set_aspect("equal", adjustable="box")
     return ax

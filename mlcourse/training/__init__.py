@@ -21,8 +21,19 @@ The chapter "PyTorch and TensorFlow side by side" explains the loops and
 checks that both give the same loss curve from the same weights and batches.
 """
 
-from mlcourse.training.callbacks import Callback, Checkpoint, EarlyStopping, TrainingRun
-from mlcourse.training.history import METRICS, Best, History, ProgressBar, progress_enabled
+from mlcourse.training.callbacks import (
+    Callback,
+    Checkpoint,
+    EarlyStopping,
+    TrainingRun,
+)
+from mlcourse.training.history import (
+    METRICS,
+    Best,
+    History,
+    ProgressBar,
+    progress_enabled,
+)
 from mlcourse.training.tf_loop import evaluate_tf, fit_tf
 from mlcourse.training.torch_loop import evaluate_torch, fit_torch
 

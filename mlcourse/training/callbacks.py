@@ -32,25 +32,41 @@ class Totals:
     losses: list[float]
     sizes: list[int]
     metric_sums: dict[str, float]
-    grad_norms: list[float] | None = None  # each step's gradient norm, where the fit checks it
+    grad_norms: list[float] | None = (
+        None  # each step's gradient norm, where the fit checks it
+    )
 
     def logs(self, prefix: str) -> dict[str, float]:
         """Per-example means, named ``<prefix>loss``, ``<prefix>accuracy``..."""
         n = sum(self.sizes)
-        logs = {f"{prefix}loss": math.fsum(loss * size for loss, size in zip(self.losses, self.sizes)) / n}
-        logs.update({f"{prefix}{name}": total / n for name, total in self.metric_sums.items()})
+        logs = {
+            f"{prefix}loss": math.fsum(
+                loss * size for loss, size in zip(self.losses, self.sizes)
+            )
+            / n
+        }
+        logs.update(
+            {
+                f"{prefix}{name}": total / n
+                for name, total in self.metric_sums.items()
+            }
+        )
         return logs
 
 
 class TrainingRun:
     """The state of one call to a fit, as the callbacks see it (framework-specific parts abstract)."""
 
-    def __init__(self, model: Any, metric_names: tuple[str, ...], has_validation: bool):
+    def __init__(
+        self, model: Any, metric_names: tuple[str, ...], has_validation: bool
+    ):
         self.model = model
         self.history = History()
         self.epoch = 0
         self.stop_training = False
-        self.steps_per_epoch: int | None = None  # set by the framework when the data has a length
+        self.steps_per_epoch: int | None = (
+            None  # set by the framework when the data has a length
+        )
         # The names each epoch's logs will hold, known before training starts.
         self.log_names = ["train_loss", *(f"train_{m}" for m in metric_names)]
         if has_validation:
@@ -87,7 +103,9 @@ class Callback:
     def on_epoch_begin(self, run: TrainingRun, epoch: int) -> None:
         """Before each epoch (counted from 1)."""
 
-    def on_epoch_end(self, run: TrainingRun, epoch: int, logs: dict[str, float]) -> None:
+    def on_epoch_end(
+        self, run: TrainingRun, epoch: int, logs: dict[str, float]
+    ) -> None:
         """After each epoch's training and validation; `logs` maps metric names to values."""
 
     def on_train_end(self, run: TrainingRun) -> None:
@@ -96,7 +114,11 @@ class Callback:
 
 def _check_monitor(owner: str, monitor: str, run: TrainingRun) -> None:
     if monitor not in run.log_names:
-        hint = " (pass validation data to the fit)" if monitor.startswith("val_") else ""
+        hint = (
+            " (pass validation data to the fit)"
+            if monitor.startswith("val_")
+            else ""
+        )
         raise ValueError(
             f"{owner} monitors {monitor!r}, which this fit does not compute{hint}; "
             f"it logs {', '.join(run.log_names)}"
@@ -122,8 +144,14 @@ class EarlyStopping(Callback):
         mode: str = "auto",
         restore_best: bool = True,
     ):
-        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
-            raise ValueError(f"patience must be a non-negative integer, got {patience!r}")
+        if (
+            isinstance(patience, bool)
+            or not isinstance(patience, int)
+            or patience < 0
+        ):
+            raise ValueError(
+                f"patience must be a non-negative integer, got {patience!r}"
+            )
         if min_delta < 0:
             raise ValueError(f"min_delta must be non-negative, got {min_delta}")
         self.mode = metric_mode(monitor) if mode == "auto" else mode
@@ -143,7 +171,9 @@ class EarlyStopping(Callback):
         _check_monitor("EarlyStopping", self.monitor, run)
         self._reset()
 
-    def on_epoch_end(self, run: TrainingRun, epoch: int, logs: dict[str, float]) -> None:
+    def on_epoch_end(
+        self, run: TrainingRun, epoch: int, logs: dict[str, float]
+    ) -> None:
         value = logs[self.monitor]
         if improved(value, self.best_value, self.mode, self.min_delta):
             self.best_epoch, self.best_value, self.wait = epoch, value, 0
@@ -160,8 +190,10 @@ class EarlyStopping(Callback):
             run.set_weights(self._best_weights)
 
     def __repr__(self) -> str:
-        return (f"EarlyStopping(monitor={self.monitor!r}, patience={self.patience}, "
-                f"best_epoch={self.best_epoch}, stopped_epoch={self.stopped_epoch})")
+        return (
+            f"EarlyStopping(monitor={self.monitor!r}, patience={self.patience}, "
+            f"best_epoch={self.best_epoch}, stopped_epoch={self.stopped_epoch})"
+        )
 
 
 class Checkpoint(Callback):
@@ -173,8 +205,14 @@ class Checkpoint(Callback):
     model). ``saved`` lists ``(epoch, path)`` for every file written.
     """
 
-    def __init__(self, path: str | os.PathLike, *, monitor: str = "val_loss", mode: str = "auto",
-                 save_best_only: bool = True):
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        *,
+        monitor: str = "val_loss",
+        mode: str = "auto",
+        save_best_only: bool = True,
+    ):
         self.path = str(path)
         self.monitor, self.save_best_only = monitor, save_best_only
         self.mode = metric_mode(monitor) if mode == "auto" else mode
@@ -187,7 +225,9 @@ class Checkpoint(Callback):
             _check_monitor("Checkpoint", self.monitor, run)
         self.best_value, self.saved = None, []
 
-    def on_epoch_end(self, run: TrainingRun, epoch: int, logs: dict[str, float]) -> None:
+    def on_epoch_end(
+        self, run: TrainingRun, epoch: int, logs: dict[str, float]
+    ) -> None:
         if self.save_best_only:
             if not improved(logs[self.monitor], self.best_value, self.mode):
                 return
@@ -212,7 +252,9 @@ def check_callbacks(callbacks) -> list[Callback]:
     callbacks = list(callbacks)
     for callback in callbacks:
         if not isinstance(callback, Callback):
-            raise TypeError(f"callbacks must be mlcourse Callback objects, got {type(callback).__name__}")
+            raise TypeError(
+                f"callbacks must be mlcourse Callback objects, got {type(callback).__name__}"
+            )
     return callbacks
 
 
@@ -234,10 +276,14 @@ def check_finite(train: Totals, epoch: int) -> None:
             f"while the loss was still finite ({train.losses[bad_grad]:.4g})"
         )
     if bad_loss is not None:
-        raise FloatingPointError(f"loss became {train.losses[bad_loss]} at epoch {epoch}, step {bad_loss + 1}")
+        raise FloatingPointError(
+            f"loss became {train.losses[bad_loss]} at epoch {epoch}, step {bad_loss + 1}"
+        )
 
 
-def run_epochs(run: TrainingRun, epochs: int, callbacks: list[Callback], progress: ProgressBar) -> History:
+def run_epochs(
+    run: TrainingRun, epochs: int, callbacks: list[Callback], progress: ProgressBar
+) -> History:
     """The outer loop of both fits: epochs of training and validation, logs, callbacks."""
     for callback in callbacks:
         callback.on_train_begin(run)
@@ -249,16 +295,22 @@ def run_epochs(run: TrainingRun, epochs: int, callbacks: list[Callback], progres
         progress.start_epoch(epoch, run.steps_per_epoch)
         train = run.train_epoch(progress)
         if not train.losses:
-            raise ValueError(f"the training data gave no batches in epoch {epoch}: is it empty?")
+            raise ValueError(
+                f"the training data gave no batches in epoch {epoch}: is it empty?"
+            )
         check_finite(train, epoch)
         logs = train.logs("train_")
         val = run.validate()
         if val is not None:
             if not val.losses:
-                raise ValueError("the validation data gave no batches: is it empty?")
+                raise ValueError(
+                    "the validation data gave no batches: is it empty?"
+                )
             logs.update(val.logs("val_"))
             if not math.isfinite(logs["val_loss"]):
-                raise FloatingPointError(f"validation loss became {logs['val_loss']} after epoch {epoch}")
+                raise FloatingPointError(
+                    f"validation loss became {logs['val_loss']} after epoch {epoch}"
+                )
         seconds = time.perf_counter() - start
         run.history.append(epoch, logs, train.losses, seconds)
         progress.end_epoch(logs, seconds)

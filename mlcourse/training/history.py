@@ -25,11 +25,15 @@ METRICS = {
 def check_metrics(metrics: Iterable[str]) -> tuple[str, ...]:
     """Validate metric names and return them as a tuple; unknown names are a ``ValueError``."""
     if isinstance(metrics, str):
-        raise TypeError(f"metrics must be a sequence of names, e.g. ({metrics!r},), not a string")
+        raise TypeError(
+            f"metrics must be a sequence of names, e.g. ({metrics!r},), not a string"
+        )
     names = tuple(metrics)
     for name in names:
         if name not in METRICS:
-            raise ValueError(f"unknown metric {name!r}; choose from {', '.join(METRICS)}")
+            raise ValueError(
+                f"unknown metric {name!r}; choose from {', '.join(METRICS)}"
+            )
     if len(set(names)) != len(names):
         raise ValueError(f"metric names repeat: {names}")
     return names
@@ -45,10 +49,14 @@ def metric_mode(name: str) -> str:
         return "min"
     if base in METRICS:
         return METRICS[base]
-    raise ValueError(f"cannot tell whether {name!r} should go up or down; pass mode='min' or 'max'")
+    raise ValueError(
+        f"cannot tell whether {name!r} should go up or down; pass mode='min' or 'max'"
+    )
 
 
-def improved(value: float, best: float | None, mode: str, min_delta: float = 0.0) -> bool:
+def improved(
+    value: float, best: float | None, mode: str, min_delta: float = 0.0
+) -> bool:
     """Whether `value` beats `best` by more than `min_delta` (a NaN never improves)."""
     if mode not in ("min", "max"):
         raise ValueError(f"unknown mode {mode!r}; choose from min, max")
@@ -81,10 +89,18 @@ class History:
     step_losses: list[float] = field(default_factory=list)
     epoch_seconds: list[float] = field(default_factory=list)
 
-    def append(self, epoch: int, logs: dict[str, float], step_losses: Sequence[float], seconds: float) -> None:
+    def append(
+        self,
+        epoch: int,
+        logs: dict[str, float],
+        step_losses: Sequence[float],
+        seconds: float,
+    ) -> None:
         """Record one finished epoch."""
         if self.metrics and set(logs) != set(self.metrics):
-            raise ValueError(f"epoch {epoch} logs {sorted(logs)}, earlier epochs {sorted(self.metrics)}")
+            raise ValueError(
+                f"epoch {epoch} logs {sorted(logs)}, earlier epochs {sorted(self.metrics)}"
+            )
         self.epochs.append(epoch)
         for name, value in logs.items():
             self.metrics.setdefault(name, []).append(float(value))
@@ -93,7 +109,9 @@ class History:
 
     def __getitem__(self, name: str) -> list[float]:
         if name not in self.metrics:
-            raise KeyError(f"no metric {name!r} in this history; it has {', '.join(self.metrics) or 'none'}")
+            raise KeyError(
+                f"no metric {name!r} in this history; it has {', '.join(self.metrics) or 'none'}"
+            )
         return self.metrics[name]
 
     def best(self, metric: str = "val_loss", mode: str = "auto") -> Best:
@@ -106,14 +124,18 @@ class History:
         mode = metric_mode(metric) if mode == "auto" else mode
         best_index = None
         for index, value in enumerate(values):
-            if improved(value, None if best_index is None else values[best_index], mode):
+            if improved(
+                value, None if best_index is None else values[best_index], mode
+            ):
                 best_index = index
         if best_index is None:
             raise ValueError(f"every value of {metric!r} is NaN")
         return Best(self.epochs[best_index], values[best_index])
 
     def __repr__(self) -> str:
-        last = ", ".join(f"{name} {values[-1]:.4g}" for name, values in self.metrics.items())
+        last = ", ".join(
+            f"{name} {values[-1]:.4g}" for name, values in self.metrics.items()
+        )
         return f"History({len(self.epochs)} epochs; last: {last})"
 
 
@@ -127,14 +149,19 @@ def progress_enabled(progress: bool | None) -> bool:
     """
     if progress is not None:
         return bool(progress)
-    if os.environ.get("MLCOURSE_PROGRESS") == "0" or "PYTEST_CURRENT_TEST" in os.environ:
+    if (
+        os.environ.get("MLCOURSE_PROGRESS") == "0"
+        or "PYTEST_CURRENT_TEST" in os.environ
+    ):
         return False
     return in_notebook()
 
 
 def in_notebook() -> bool:
     """Whether this code runs in a Jupyter kernel (as opposed to a script or a terminal IPython)."""
-    ipython_module = sys.modules.get("IPython")  # never imported here: only looked up
+    ipython_module = sys.modules.get(
+        "IPython"
+    )  # never imported here: only looked up
     if ipython_module is None:
         return False
     shell = ipython_module.get_ipython()
@@ -163,18 +190,26 @@ class ProgressBar:
         self._last_draw = -math.inf
         self._steps: int | None = None
         self._epoch = 0
-        self._width = 0  # the longest line drawn so far, to blank it out in a terminal
-        if enabled and in_notebook():  # in a notebook: one display, updated in place
+        self._width = (
+            0  # the longest line drawn so far, to blank it out in a terminal
+        )
+        if (
+            enabled and in_notebook()
+        ):  # in a notebook: one display, updated in place
             from IPython.display import display
 
             self._handle = display({"text/plain": ""}, raw=True, display_id=True)
 
     def _draw(self, line: str, final: bool = False) -> None:
         if self._handle is not None:
-            self._handle.update({"text/plain": "\n".join([*self.done_lines, line])}, raw=True)
+            self._handle.update(
+                {"text/plain": "\n".join([*self.done_lines, line])}, raw=True
+            )
         else:
             self._width = max(self._width, len(line))
-            sys.stdout.write("\r" + line.ljust(self._width) + ("\n" if final else ""))
+            sys.stdout.write(
+                "\r" + line.ljust(self._width) + ("\n" if final else "")
+            )
             sys.stdout.flush()
             if final:
                 self._width = 0  # the next line starts on a fresh row
@@ -201,7 +236,9 @@ class ProgressBar:
             where = f"[{bar}] {step}/{self._steps}"
         else:
             where = f"step {step}"
-        self._draw(f"epoch {self._epoch}/{self.epochs} {where}  loss {float(loss):.4f}")
+        self._draw(
+            f"epoch {self._epoch}/{self.epochs} {where}  loss {float(loss):.4f}"
+        )
 
     def end_epoch(self, logs: dict[str, float], seconds: float) -> None:
         """Replace the running line by the epoch's summary."""
@@ -217,7 +254,9 @@ class ProgressBar:
             return
         self.done_lines.append(message)
         if self._handle is not None:
-            self._handle.update({"text/plain": "\n".join(self.done_lines)}, raw=True)
+            self._handle.update(
+                {"text/plain": "\n".join(self.done_lines)}, raw=True
+            )
         else:
             sys.stdout.write(message + "\n")
             sys.stdout.flush()

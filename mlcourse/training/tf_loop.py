@@ -12,9 +12,21 @@ import os
 import warnings
 from collections.abc import Callable, Sequence
 
-from mlcourse.training.callbacks import Callback, Totals, TrainingRun, check_callbacks, check_epochs, run_epochs
-from mlcourse.training.history import History, ProgressBar, check_metrics, progress_enabled
 from mlcourse.runtime import import_tensorflow
+from mlcourse.training.callbacks import (
+    Callback,
+    Totals,
+    TrainingRun,
+    check_callbacks,
+    check_epochs,
+    run_epochs,
+)
+from mlcourse.training.history import (
+    History,
+    ProgressBar,
+    check_metrics,
+    progress_enabled,
+)
 
 
 def _accuracy_sum(outputs, targets):
@@ -36,13 +48,18 @@ def _accuracy_sum(outputs, targets):
 def _mae_sum(outputs, targets):
     """Absolute error of a batch, averaged over each example's outputs and summed (float64)."""
     tf = import_tensorflow()
-    if outputs.shape.rank != targets.shape.rank or not outputs.shape.is_compatible_with(targets.shape):
+    if (
+        outputs.shape.rank != targets.shape.rank
+        or not outputs.shape.is_compatible_with(targets.shape)
+    ):
         raise ValueError(
             f"mae needs outputs and targets of the same shape (no broadcasting); got "
             f"{tuple(outputs.shape)} and {tuple(targets.shape)}"
         )
     errors = tf.abs(tf.cast(outputs, tf.float64) - tf.cast(targets, tf.float64))
-    return tf.reduce_sum(tf.reduce_mean(tf.reshape(errors, [tf.shape(errors)[0], -1]), axis=1))
+    return tf.reduce_sum(
+        tf.reduce_mean(tf.reshape(errors, [tf.shape(errors)[0], -1]), axis=1)
+    )
 
 
 METRIC_SUMS: dict[str, Callable] = {"accuracy": _accuracy_sum, "mae": _mae_sum}
@@ -52,15 +69,26 @@ def _check_dataset(dataset, name: str):
     """The (inputs, targets) signature of a tf.data.Dataset, with the batch size left open."""
     tf = import_tensorflow()
     if not isinstance(dataset, tf.data.Dataset):
-        raise TypeError(f"{name} must be a tf.data.Dataset of (inputs, targets) batches, "
-                        f"got {type(dataset).__name__}")
+        raise TypeError(
+            f"{name} must be a tf.data.Dataset of (inputs, targets) batches, "
+            f"got {type(dataset).__name__}"
+        )
     spec = dataset.element_spec
-    if not (isinstance(spec, tuple) and len(spec) == 2
-            and all(isinstance(s, tf.TensorSpec) for s in spec)):
-        raise TypeError(f"{name} must yield (inputs, targets) pairs of tensors, got elements {spec}")
+    if not (
+        isinstance(spec, tuple)
+        and len(spec) == 2
+        and all(isinstance(s, tf.TensorSpec) for s in spec)
+    ):
+        raise TypeError(
+            f"{name} must yield (inputs, targets) pairs of tensors, got elements {spec}"
+        )
     if any(s.shape.rank == 0 for s in spec):
-        raise ValueError(f"{name} yields scalars, not batches: call .batch(...) on it")
-    if any(s.shape.rank is None for s in spec):  # shapes unknown: let tf.function generalize by itself
+        raise ValueError(
+            f"{name} yields scalars, not batches: call .batch(...) on it"
+        )
+    if any(
+        s.shape.rank is None for s in spec
+    ):  # shapes unknown: let tf.function generalize by itself
         return None
     return tuple(tf.TensorSpec([None, *s.shape[1:]], s.dtype) for s in spec)
 
@@ -80,7 +108,15 @@ def _regularization(model):
     return tf.add_n(extra) if extra else None
 
 
-def _make_steps(model, loss_fn, optimizer, metrics, compile: bool, train_signature, eval_signature):
+def _make_steps(
+    model,
+    loss_fn,
+    optimizer,
+    metrics,
+    compile: bool,
+    train_signature,
+    eval_signature,
+):
     """The training and evaluation steps, under ``tf.function`` when `compile`.
 
     The signatures leave the batch size open, so each step is traced once even
@@ -91,7 +127,9 @@ def _make_steps(model, loss_fn, optimizer, metrics, compile: bool, train_signatu
     def train_step(x, y):
         with tf.GradientTape() as tape:
             outputs = model(x, training=True)
-            loss = loss_fn(y, outputs)  # Keras's argument order: (targets, predictions)
+            loss = loss_fn(
+                y, outputs
+            )  # Keras's argument order: (targets, predictions)
             _check_loss(loss)
             extra = _regularization(model)
             if extra is not None:
@@ -115,14 +153,22 @@ def _make_steps(model, loss_fn, optimizer, metrics, compile: bool, train_signatu
 
     if not compile:
         return train_step, eval_step
-    return (tf.function(train_step, input_signature=train_signature, reduce_retracing=True),
-            tf.function(eval_step, input_signature=eval_signature, reduce_retracing=True))
+    return (
+        tf.function(
+            train_step, input_signature=train_signature, reduce_retracing=True
+        ),
+        tf.function(
+            eval_step, input_signature=eval_signature, reduce_retracing=True
+        ),
+    )
 
 
 def _check_batch(x, y, epoch: int | None, step: int) -> int:
     n, m = x.shape[0], y.shape[0]
     if n != m:
-        where = f"epoch {epoch}, step {step}" if epoch is not None else f"batch {step}"
+        where = (
+            f"epoch {epoch}, step {step}" if epoch is not None else f"batch {step}"
+        )
         raise ValueError(f"{where}: the batch has {n} inputs but {m} targets")
     return int(n)
 
@@ -143,14 +189,20 @@ def _run_over(dataset, step_fn, metrics, epoch, progress=None) -> Totals:
     if not losses:
         return Totals([], [], {})
     step_losses = tf.cast(tf.stack(losses), tf.float64).numpy().tolist()
-    sums = {name: float(tf.add_n(collected)) for name, collected in zip(metrics, values)}
+    sums = {
+        name: float(tf.add_n(collected)) for name, collected in zip(metrics, values)
+    }
     norms = None if grad_norms[0] is None else tf.stack(grad_norms).numpy().tolist()
     return Totals(step_losses, sizes, sums, norms)
 
 
 def _variables(model) -> list:
     """All of a model's state: Keras weights (with batch-norm statistics) or a tf.Module's variables."""
-    return list(model.weights) if hasattr(model, "get_weights") else list(model.variables)
+    return (
+        list(model.weights)
+        if hasattr(model, "get_weights")
+        else list(model.variables)
+    )
 
 
 class _TFRun(TrainingRun):
@@ -158,13 +210,21 @@ class _TFRun(TrainingRun):
 
     def __init__(self, model, train_dataset, val_dataset, steps, metrics):
         super().__init__(model, metrics, has_validation=val_dataset is not None)
-        self.train_dataset, self.val_dataset, self.metrics = train_dataset, val_dataset, metrics
+        self.train_dataset, self.val_dataset, self.metrics = (
+            train_dataset,
+            val_dataset,
+            metrics,
+        )
         self.train_step, self.eval_step = steps
         cardinality = int(train_dataset.cardinality())
-        self.steps_per_epoch = cardinality if cardinality >= 0 else None  # unknown for generators
+        self.steps_per_epoch = (
+            cardinality if cardinality >= 0 else None
+        )  # unknown for generators
 
     def train_epoch(self, progress: ProgressBar) -> Totals:
-        return _run_over(self.train_dataset, self.train_step, self.metrics, self.epoch, progress)
+        return _run_over(
+            self.train_dataset, self.train_step, self.metrics, self.epoch, progress
+        )
 
     def validate(self) -> Totals | None:
         if self.val_dataset is None:
@@ -181,11 +241,17 @@ class _TFRun(TrainingRun):
     def save(self, path: str | os.PathLike) -> None:
         path = str(path)
         if not path.endswith((".keras", ".weights.h5")):
-            raise ValueError(f"a Keras checkpoint path must end in .weights.h5 or .keras, got {path!r}")
+            raise ValueError(
+                f"a Keras checkpoint path must end in .weights.h5 or .keras, got {path!r}"
+            )
         with warnings.catch_warnings():
             # Keras 3.15 converts variables with np.array(variable), which NumPy 2 flags with a
             # DeprecationWarning about the `copy` keyword; the saved values are unaffected.
-            warnings.filterwarnings("ignore", message="__array__ implementation", category=DeprecationWarning)
+            warnings.filterwarnings(
+                "ignore",
+                message="__array__ implementation",
+                category=DeprecationWarning,
+            )
             if path.endswith(".keras"):
                 self.model.save(path)
             else:
@@ -196,8 +262,10 @@ def _prepare(model, optimizer, signature) -> None:
     """Create the model's and the optimizer's variables before tracing the step."""
     if not getattr(model, "built", True):
         if signature is None:
-            raise ValueError("the model is not built and the data's shapes are unknown: "
-                             "give the model an Input, or call model.build(input_shape) first")
+            raise ValueError(
+                "the model is not built and the data's shapes are unknown: "
+                "give the model an Input, or call model.build(input_shape) first"
+            )
         model.build(tuple(signature[0].shape))
     if not model.trainable_variables:
         raise ValueError("the model has no trainable variables")
@@ -220,7 +288,9 @@ def evaluate_tf(
     """
     metrics = check_metrics(metrics)
     signature = _check_dataset(dataset, "dataset")
-    _, eval_step = _make_steps(model, loss_fn, None, metrics, compile, signature, signature)
+    _, eval_step = _make_steps(
+        model, loss_fn, None, metrics, compile, signature, signature
+    )
     totals = _run_over(dataset, eval_step, metrics, None)
     if not totals.losses:
         raise ValueError("the data gave no batches: is it empty?")
@@ -266,9 +336,15 @@ def fit_tf(
     if not callable(loss_fn):
         raise TypeError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
     signature = _check_dataset(train_dataset, "train_dataset")
-    val_signature = signature if val_dataset is None else _check_dataset(val_dataset, "val_dataset")
+    val_signature = (
+        signature
+        if val_dataset is None
+        else _check_dataset(val_dataset, "val_dataset")
+    )
     _prepare(model, optimizer, signature)
-    steps = _make_steps(model, loss_fn, optimizer, metrics, compile, signature, val_signature)
+    steps = _make_steps(
+        model, loss_fn, optimizer, metrics, compile, signature, val_signature
+    )
     run = _TFRun(model, train_dataset, val_dataset, steps, metrics)
     progress_bar = ProgressBar(epochs, progress_enabled(progress))
     return run_epochs(run, epochs, callbacks, progress_bar)

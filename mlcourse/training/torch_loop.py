@@ -14,8 +14,20 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from mlcourse.training.callbacks import Callback, Totals, TrainingRun, check_callbacks, check_epochs, run_epochs
-from mlcourse.training.history import History, ProgressBar, check_metrics, progress_enabled
+from mlcourse.training.callbacks import (
+    Callback,
+    Totals,
+    TrainingRun,
+    check_callbacks,
+    check_epochs,
+    run_epochs,
+)
+from mlcourse.training.history import (
+    History,
+    ProgressBar,
+    check_metrics,
+    progress_enabled,
+)
 
 
 def _accuracy_sum(outputs, targets):
@@ -54,8 +66,12 @@ def _model_device(model):
 
 def _check_batch(x, y, epoch: int | None, step: int) -> None:
     if len(x) != len(y):
-        where = f"epoch {epoch}, step {step}" if epoch is not None else f"batch {step}"
-        raise ValueError(f"{where}: the batch has {len(x)} inputs but {len(y)} targets")
+        where = (
+            f"epoch {epoch}, step {step}" if epoch is not None else f"batch {step}"
+        )
+        raise ValueError(
+            f"{where}: the batch has {len(x)} inputs but {len(y)} targets"
+        )
 
 
 def _check_loss(loss) -> None:
@@ -73,7 +89,10 @@ def _sum_up(losses: list, sizes: list[int], values: dict[str, list]) -> Totals:
     if not losses:
         return Totals([], [], {})
     parts = [torch.stack(losses).double()]
-    parts += [torch.stack(batch_sums).double().sum().reshape(1) for batch_sums in values.values()]
+    parts += [
+        torch.stack(batch_sums).double().sum().reshape(1)
+        for batch_sums in values.values()
+    ]
     numbers = torch.cat(parts).tolist()
     n_steps = len(losses)
     return Totals(numbers[:n_steps], sizes, dict(zip(values, numbers[n_steps:])))
@@ -127,17 +146,29 @@ def evaluate_torch(
 class _TorchRun(TrainingRun):
     """One call to :func:`fit_torch`: the training step and the weights, for PyTorch."""
 
-    def __init__(self, model, train_loader, val_loader, loss_fn, optimizer, metrics, device):
+    def __init__(
+        self, model, train_loader, val_loader, loss_fn, optimizer, metrics, device
+    ):
         super().__init__(model, metrics, has_validation=val_loader is not None)
         self.train_loader, self.val_loader = train_loader, val_loader
-        self.loss_fn, self.optimizer, self.metrics, self.device = loss_fn, optimizer, metrics, device
+        self.loss_fn, self.optimizer, self.metrics, self.device = (
+            loss_fn,
+            optimizer,
+            metrics,
+            device,
+        )
         try:
             self.steps_per_epoch = len(train_loader)
         except TypeError:  # a generator or an iterable without a length
             self.steps_per_epoch = None
 
     def train_epoch(self, progress: ProgressBar) -> Totals:
-        model, loss_fn, optimizer, device = self.model, self.loss_fn, self.optimizer, self.device
+        model, loss_fn, optimizer, device = (
+            self.model,
+            self.loss_fn,
+            self.optimizer,
+            self.device,
+        )
         model.train()
         losses, sizes, values = [], [], {name: [] for name in self.metrics}
         for step, (x, y) in enumerate(self.train_loader, start=1):
@@ -165,10 +196,15 @@ class _TorchRun(TrainingRun):
     def validate(self) -> Totals | None:
         if self.val_loader is None:
             return None
-        return _evaluate(self.model, self.val_loader, self.loss_fn, self.metrics, self.device)
+        return _evaluate(
+            self.model, self.val_loader, self.loss_fn, self.metrics, self.device
+        )
 
     def get_weights(self) -> dict:
-        return {name: value.detach().clone() for name, value in self.model.state_dict().items()}
+        return {
+            name: value.detach().clone()
+            for name, value in self.model.state_dict().items()
+        }
 
     def set_weights(self, weights: dict) -> None:
         self.model.load_state_dict(weights)
@@ -218,18 +254,24 @@ def fit_torch(
     import torch
 
     if not isinstance(model, torch.nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+        raise TypeError(
+            f"model must be a torch.nn.Module, got {type(model).__name__}"
+        )
     if not callable(loss_fn):
         raise TypeError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
     model_params = {id(p) for p in model.parameters()}
     optimized = [p for group in optimizer.param_groups for p in group["params"]]
     if not any(id(p) in model_params for p in optimized):
-        raise ValueError("the optimizer updates none of the model's parameters; "
-                         "create it from this model's .parameters()")
+        raise ValueError(
+            "the optimizer updates none of the model's parameters; "
+            "create it from this model's .parameters()"
+        )
     epochs = check_epochs(epochs)
     metrics = check_metrics(metrics)
     callbacks = check_callbacks(callbacks)
     device = _model_device(model) if device is None else torch.device(device)
-    run = _TorchRun(model, train_loader, val_loader, loss_fn, optimizer, metrics, device)
+    run = _TorchRun(
+        model, train_loader, val_loader, loss_fn, optimizer, metrics, device
+    )
     progress_bar = ProgressBar(epochs, progress_enabled(progress))
     return run_epochs(run, epochs, callbacks, progress_bar)
