@@ -33,7 +33,7 @@ from mlcourse.data import (
     to_numpy,
     torch_loader,
 )
-from mlcourse.display import glue, print_warnings, show_source
+from mlcourse.display import glue, glue_sci, print_warnings, show_source
 from mlcourse.plotting import FRAMEWORK_COLORS, use_book_style
 from mlcourse.reference import (
     autograd,
@@ -73,6 +73,7 @@ __all__ = [
     "assert_agree",
     "batch_indices",
     "glue",
+    "glue_sci",
     "import_tensorflow",
     "load_digits_splits",
     "make_blobs",

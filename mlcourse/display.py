@@ -1,14 +1,17 @@
-"""Showing things in a notebook: source code of mlcourse helpers, and caught warnings."""
+"""Showing things in a notebook: glued numbers, helpers' source, caught warnings."""
 
 from __future__ import annotations
 
 import contextlib
 import inspect
+import math
 import warnings
 from collections.abc import Iterator
+from numbers import Real
 from typing import Any
 
 from mlcourse.data import to_numpy
+from mlcourse.validation import check_bool, check_int
 
 
 def show_source(obj: Any):
@@ -51,10 +54,53 @@ def glue(name: str, value: Any, display: bool = False) -> None:
     """
     from myst_nb import glue as myst_glue
 
-    if not name or not isinstance(name, str):
-        raise ValueError(f"glue needs a non-empty string name, got {name!r}")
-    if (
-        tuple(getattr(value, "shape", (None,))) == ()
-    ):  # a 0-d array, tensor or NumPy scalar
+    _check_name(name)
+    # A 0-d array, tensor or NumPy scalar becomes a plain Python number.
+    if tuple(getattr(value, "shape", (None,))) == ():
         value = to_numpy(value).item()
-    myst_glue(name, value, display=display)
+    myst_glue(name, value, display=check_bool("display", display))
+
+
+def _check_name(name: str) -> None:
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError(f"name must be a non-empty string, got {name!r}")
+
+
+def scientific_math(value: float, digits: int = 1) -> str:
+    """`value` in scientific notation as inline math: ``$1.2 \\times 10^{-5}$``.
+
+    `digits` is the number of digits after the mantissa's point. Numbers
+    between 0.01 and 1000 are written plainly with ``digits + 1`` significant
+    digits (``$0.25$``); a mantissa of exactly 1 is dropped (``$10^{-12}$``);
+    NaN and infinities are written out.
+    """
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"value must be a real number, got {value!r}")
+    value, digits = float(value), check_int("digits", digits, low=0, high=15)
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "$-\\infty$" if value < 0 else "$\\infty$"
+    if value == 0 or 1e-2 <= abs(value) < 1e3:
+        return f"${value:.{digits + 1}g}$"
+    mantissa, exponent = f"{value:.{digits}e}".split("e")
+    power = f"10^{{{int(exponent)}}}"
+    if abs(float(mantissa)) == 1.0:
+        return f"${'-' if float(mantissa) < 0 else ''}{power}$"
+    return f"${mantissa} \\times {power}$"
+
+
+def glue_sci(name: str, value: Any, digits: int = 1) -> None:
+    """Glue a number to quote as math in scientific notation: ``{glue:md}`name```.
+
+    ``mc.glue_sci("gap", 3.2e-7)`` then ``{glue:md}`gap``` in the prose shows
+    3.2 × 10⁻⁷, typeset like the formulas around it (``{glue:text}`` would show
+    ``3.2e-07``). See :func:`scientific_math` for the format.
+    """
+    from IPython.display import Markdown
+    from myst_nb import glue as myst_glue
+
+    _check_name(name)
+    if tuple(getattr(value, "shape", (None,))) == ():
+        value = to_numpy(value).item()
+    myst_glue(name, Markdown(scientific_math(value, digits)), display=False)

@@ -54,7 +54,7 @@ def main() -> int:
     for markdown in chapters:
         sync(markdown)
     notebooks = [str(p.with_suffix(".ipynb").relative_to(ROOT)) for p in chapters]
-    targets = ["mlcourse", "scripts", "tests", *notebooks]
+    targets = ["mlcourse", "scripts", "tests", "_ext", "conftest.py", *notebooks]
     ruff("format", "--quiet", *targets)
     ruff("check", "--fix", "--quiet", "--exit-zero", *targets)
     ruff("format", "--quiet", *targets)  # after the fixes (sorted imports)
