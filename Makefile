@@ -15,7 +15,7 @@ CHAPTERS_MD    := $(wildcard chapters/*.md)
 CHAPTERS_IPYNB := $(CHAPTERS_MD:.md=.ipynb)
 
 .DEFAULT_GOAL := help
-.PHONY: help book test lab sync format budgets benchmark clean clean-all
+.PHONY: help book page test lab sync format budgets benchmark clean clean-all
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -39,6 +39,9 @@ $(VENV)/.installed-lab: $(VENV)/.installed
 book: $(VENV)/.installed  ## build the book into _build/html (warnings are errors; unchanged chapters come from the cache)
 	$(BIN)/jupyter-book build --warningiserror --keep-going .
 	@echo "Open _build/html/index.html"
+
+page: $(VENV)/.installed  ## build one chapter alone, as the book would: make page CHAPTER=chapters/tuning.md
+	$(BIN)/python scripts/build_page.py $(CHAPTER)
 
 test: $(VENV)/.installed  ## run the unit tests and execute every chapter
 	$(BIN)/python -m pytest -n $(JOBS) --nbmake --nbmake-timeout=600 tests chapters

@@ -90,17 +90,36 @@ def scientific_math(value: float, digits: int = 1) -> str:
     return f"${mantissa} \\times {power}$"
 
 
-def glue_sci(name: str, value: Any, digits: int = 1) -> None:
-    """Glue a number to quote as math in scientific notation: ``{glue:md}`name```.
+class _ScientificNumber:
+    """A number shown as inline math (text/latex), with its value as plain text."""
 
-    ``mc.glue_sci("gap", 3.2e-7)`` then ``{glue:md}`gap``` in the prose shows
+    def __init__(self, value: float, digits: int):
+        self.value, self.latex = value, scientific_math(value, digits)
+
+    def _repr_latex_(self) -> str:
+        return (
+            self.latex
+            if self.latex.startswith("$")
+            else f"$\\mathrm{{{self.latex}}}$"
+        )
+
+    def __repr__(self) -> str:
+        return repr(self.value)
+
+
+def glue_sci(name: str, value: Any, digits: int = 1) -> None:
+    """Glue a number to quote as math in scientific notation: ``{glue}`name```.
+
+    ``mc.glue_sci("gap", 3.2e-7)`` then ``{glue}`gap``` in the prose shows
     3.2 × 10⁻⁷, typeset like the formulas around it (``{glue:text}`` would show
     ``3.2e-07``). See :func:`scientific_math` for the format.
     """
-    from IPython.display import Markdown
     from myst_nb import glue as myst_glue
 
     _check_name(name)
     if tuple(getattr(value, "shape", (None,))) == ():
         value = to_numpy(value).item()
-    myst_glue(name, Markdown(scientific_math(value, digits)), display=False)
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"value must be a real number, got {value!r}")
+    number = _ScientificNumber(float(value), digits)
+    myst_glue(name, number, display=False)

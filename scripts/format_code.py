@@ -1,6 +1,7 @@
 """Format and lint all the book's code with ruff (make format).
 
-    python scripts/format_code.py
+    python scripts/format_code.py                        everything
+    python scripts/format_code.py chapters/tuning.md mlcourse/tuning.py   just these
 
 - ``mlcourse/``, ``scripts/``, ``tests/``: ``ruff format`` and ``ruff check --fix``.
 - Chapters: the code cells of each ``.ipynb`` (regenerated from its ``.md``
@@ -49,12 +50,19 @@ def markdown_from_notebook(markdown: Path) -> None:
         print(f"reformatted {markdown.relative_to(ROOT)}")
 
 
-def main() -> int:
-    chapters = sorted((ROOT / "chapters").glob("*.md"))
+def main(paths: list[str]) -> int:
+    if paths:
+        chapters = [(ROOT / p).resolve() for p in paths if p.endswith(".md")]
+        code = [p for p in paths if not p.endswith(".md")]
+    else:
+        chapters = sorted((ROOT / "chapters").glob("*.md"))
+        code = ["mlcourse", "scripts", "tests", "_ext", "conftest.py"]
     for markdown in chapters:
         sync(markdown)
     notebooks = [str(p.with_suffix(".ipynb").relative_to(ROOT)) for p in chapters]
-    targets = ["mlcourse", "scripts", "tests", "_ext", "conftest.py", *notebooks]
+    targets = [*code, *notebooks]
+    if not targets:
+        return 0
     ruff("format", "--quiet", *targets)
     ruff("check", "--fix", "--quiet", "--exit-zero", *targets)
     ruff("format", "--quiet", *targets)  # after the fixes (sorted imports)
@@ -65,4 +73,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

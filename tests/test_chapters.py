@@ -205,7 +205,7 @@ def test_figures_are_referenced_and_quoted_numbers_glued(chapter):
     glued = set(re.findall(GLUED, text))
     # Keys glued in a loop, glue(f"chapter_x_{name}", ...): known by their prefix.
     prefixes = tuple(re.findall(r"""glue(?:_sci)?\(\s*f["']([^"'{]+)""", text))
-    for key in re.findall(r"\{glue:(?:text|md)\}`([^`:]+)", text):
+    for key in re.findall(r"\{glue(?::text|:md)?\}`([^`:]+)", text):
         assert key in glued or (prefixes and key.startswith(prefixes)), (
             f"{{glue}}`{key}` is quoted but never glued in {chapter.name}"
         )

@@ -67,5 +67,34 @@ def test_glue_turns_framework_scalars_into_python_numbers(monkeypatch):
     array = np.arange(3)
     mc.glue("array", array)
     assert stored["array"] is array  # non-scalars pass through
-    with pytest.raises(ValueError, match="non-empty string name"):
+    with pytest.raises(ValueError, match="name must be a non-empty string"):
         mc.glue("", 1.0)
+
+
+@pytest.mark.parametrize(
+    "value, digits, expected",
+    [
+        (3.2e-7, 1, "$3.2 \\times 10^{-7}$"),
+        (1e-12, 0, "$10^{-12}$"),
+        (-2e-5, 1, "$-2.0 \\times 10^{-5}$"),
+        (0.25, 1, "$0.25$"),
+        (0.0, 1, "$0$"),
+        (float("inf"), 1, "$\\infty$"),
+        (float("nan"), 1, "NaN"),
+    ],
+)
+def test_scientific_math(value, digits, expected):
+    assert mc.display.scientific_math(value, digits) == expected
+
+
+def test_glue_sci_stores_latex_and_the_value(monkeypatch):
+    stored = {}
+    monkeypatch.setattr(
+        "myst_nb.glue", lambda name, value, display: stored.update({name: value})
+    )
+    mc.glue_sci("gap", np.float32(3.2e-7))
+    assert stored["gap"]._repr_latex_() == "$3.2 \\times 10^{-7}$"
+    with pytest.raises(TypeError, match="value must be a real number"):
+        mc.glue_sci("gap", "small")
+    with pytest.raises(ValueError, match="name must be a non-empty string"):
+        mc.glue_sci("", 1.0)

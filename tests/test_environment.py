@@ -6,6 +6,7 @@ package is declared in both.
 """
 
 import ast
+import re
 import sys
 import tomllib
 from pathlib import Path
@@ -27,15 +28,21 @@ DISTRIBUTION_OF = {
     "myst_nb": "myst-nb",
     "IPython": "ipython",
     "tensorboard": "tensorboard",
+    "pandas": "pandas",
+    "scipy": "scipy",
+    "optuna": "optuna",
+    "ml_dtypes": "ml-dtypes",
+    "torchao": "torchao",
+    "ai_edge_litert": "ai-edge-litert",
+    "psutil": "psutil",
 }
 
 
 def top_level_imports(source: str) -> set[str]:
-    # Notebook magics (%timeit, !pip) are not Python; drop them before parsing.
+    # Notebook magics (%timeit, !pip) are not Python: each becomes `pass`, which
+    # keeps an indented block (the Colab cell's `if`) valid.
     lines = [
-        line
-        for line in source.splitlines()
-        if not line.lstrip().startswith(("%", "!"))
+        re.sub(r"^(\s*)[%!].*", r"\1pass", line) for line in source.splitlines()
     ]
     names = set()
     for node in ast.walk(ast.parse("\n".join(lines))):
