@@ -58,7 +58,8 @@ def code_cells(chapter: Path) -> list:
 def python_of(source: str) -> ast.Module:
     """The cell's code as Python (IPython magics become ``pass``)."""
     lines = [
-        re.sub(r"^(\s*)[%!].*", r"\1pass", line) for line in source.splitlines()
+        re.sub(r"^(\s*)(%%?[A-Za-z]|!(?!=)).*", r"\1pass", line)
+        for line in source.splitlines()
     ]
     return ast.parse("\n".join(lines))
 

@@ -42,7 +42,8 @@ def top_level_imports(source: str) -> set[str]:
     # Notebook magics (%timeit, !pip) are not Python: each becomes `pass`, which
     # keeps an indented block (the Colab cell's `if`) valid.
     lines = [
-        re.sub(r"^(\s*)[%!].*", r"\1pass", line) for line in source.splitlines()
+        re.sub(r"^(\s*)(%%?[A-Za-z]|!(?!=)).*", r"\1pass", line)
+        for line in source.splitlines()
     ]
     names = set()
     for node in ast.walk(ast.parse("\n".join(lines))):
