@@ -1,0 +1,152 @@
+"""A worker process of a shared Optuna study: take trials from a storage, run them.
+
+The chapter "Tuning and evaluation" creates a study in an Optuna journal file,
+then starts several of these workers on it, each its own Python process::
+
+    python -m mlcourse.tuning_worker --storage /tmp/study.log --study digits \\
+        --trials 8 --epochs 10 --worker 0
+
+Each worker loads the study, asks its sampler (a seeded TPE, one seed per
+worker) for configurations given every trial already in the storage, trains
+them with :func:`mlcourse.tuning.optuna_objective`, and records the results
+there, tagged with its worker number and process id. Nothing is pickled from
+the notebook: the objective is the one in :mod:`mlcourse.tuning`. A worker
+stops early when the process that started it has gone, so it never outlives
+its notebook by more than one trial.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from mlcourse.validation import check_int, check_path, check_type
+
+
+def journal_storage(path: str | os.PathLike):
+    """An Optuna storage kept in the journal file at `path` (created if missing).
+
+    Several processes on one machine may share it: the file is locked while a
+    process appends to it.
+    """
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+
+    path = check_path("path", path)
+    return JournalStorage(JournalFileBackend(str(path)))
+
+
+def run_worker(
+    storage_path: str | os.PathLike,
+    study_name: str,
+    *,
+    trials: int,
+    epochs: int,
+    worker: int = 0,
+    sampler_seed: int | None = None,
+    split_seed: int = 0,
+) -> int:
+    """Run `trials` trials of the study `study_name` kept in `storage_path`.
+
+    The study must exist (created by the notebook) and maximize. Trials train
+    the digits MLP on ``load_digits_splits(seed=split_seed)`` for `epochs`
+    epochs; the sampler is TPE seeded with `sampler_seed` (by default
+    ``worker``), so two workers do not draw the same random start-up points;
+    no trial is pruned. Each trial gets the user attributes ``worker`` and
+    ``pid``. Returns the number of trials this worker finished.
+    """
+    import optuna
+
+    from mlcourse.data import load_digits_splits
+    from mlcourse.tuning import optuna_objective, train_digits
+
+    trials = check_int("trials", trials, low=1)
+    epochs = check_int("epochs", epochs, low=1)
+    worker = check_int("worker", worker, low=0)
+    sampler_seed = worker if sampler_seed is None else sampler_seed
+    sampler_seed = check_int("sampler_seed", sampler_seed, low=0)
+    check_type("study_name", study_name, str)
+    if not Path(storage_path).is_file():
+        raise FileNotFoundError(f"no study storage at {storage_path}")
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.load_study(
+        study_name=study_name,
+        storage=journal_storage(storage_path),
+        sampler=optuna.samplers.TPESampler(seed=sampler_seed),
+        pruner=optuna.pruners.NopPruner(),  # (the default is a median rule)
+    )
+    splits = load_digits_splits(seed=split_seed)
+    # Pay the one-off start-up costs (PyTorch sets up its optimizers on first
+    # use) before the first trial, so that trial durations are comparable.
+    train_digits({}, splits.train, None, epochs=1)
+    train_one = optuna_objective(splits.train, splits.val, epochs=epochs)
+    parent = os.getppid()
+
+    def objective(trial) -> float:
+        trial.set_user_attr("worker", worker)
+        trial.set_user_attr("pid", os.getpid())
+        return train_one(trial)
+
+    def stop_if_orphaned(study, trial) -> None:
+        if os.getppid() != parent:  # the notebook's kernel has gone
+            study.stop()
+
+    before = _finished_by(study, worker)
+    study.optimize(objective, n_trials=trials, callbacks=[stop_if_orphaned])
+    return _finished_by(study, worker) - before
+
+
+def _finished_by(study, worker: int) -> int:
+    return sum(
+        1
+        for t in study.get_trials(deepcopy=False)
+        if t.state.is_finished() and t.user_attrs.get("worker") == worker
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The command line: parse `argv`, run :func:`run_worker`, print a summary."""
+    parser = argparse.ArgumentParser(
+        prog="python -m mlcourse.tuning_worker", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--storage", required=True, help="the journal file")
+    parser.add_argument("--study", required=True, help="the study's name")
+    parser.add_argument("--trials", type=int, required=True)
+    parser.add_argument("--epochs", type=int, required=True)
+    parser.add_argument("--worker", type=int, default=0)
+    parser.add_argument("--sampler-seed", type=int, default=None)
+    parser.add_argument(
+        "--threads", type=int, default=1, help="PyTorch threads (default 1)"
+    )
+    args = parser.parse_args(argv)
+    try:  # bad arguments: a message and the usage, exit status 2
+        threads = check_int("threads", args.threads, low=1)
+        for name in ("trials", "epochs"):
+            check_int(name, getattr(args, name), low=1)
+        check_int("worker", args.worker, low=0)
+        if not Path(args.storage).is_file():
+            raise ValueError(f"no study storage at {args.storage}")
+    except (TypeError, ValueError) as error:
+        parser.error(str(error))
+    import torch
+
+    # Workers share the machine's cores: one thread each, no oversubscription.
+    torch.set_num_threads(threads)
+    done = run_worker(
+        args.storage,
+        args.study,
+        trials=args.trials,
+        epochs=args.epochs,
+        worker=args.worker,
+        sampler_seed=args.sampler_seed,
+    )
+    print(f"worker {args.worker} (pid {os.getpid()}): {done} trials finished")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
