@@ -18,16 +18,28 @@ from typing import Any
 import numpy as np
 
 from mlcourse.data import to_numpy
+from mlcourse.validation import check_bool, check_number, check_type
 
 
 @dataclass(frozen=True)
 class Agreement:
-    """The result of :func:`assert_agree`: the largest differences between each pair."""
+    """The result of :func:`assert_agree`: the largest differences of each pair.
+
+    `max_abs_diff` and `max_rel_diff` map a pair of labels to a difference.
+    """
 
     max_abs_diff: dict[tuple[str, str], float]
     max_rel_diff: dict[tuple[str, str], float]
     rtol: float
     atol: float
+
+    def __post_init__(self) -> None:
+        for name in ("max_abs_diff", "max_rel_diff"):
+            diffs = check_type(name, getattr(self, name), dict, "a dict of pairs")
+            if not diffs:
+                raise ValueError(f"{name} is empty: there is no pair to report")
+        check_number("rtol", self.rtol, low=0)
+        check_number("atol", self.atol, low=0)
 
     @property
     def worst_abs_diff(self) -> float:
@@ -38,25 +50,25 @@ class Agreement:
         pairs = ", ".join(
             f"{a} vs {b}: {d:.1e}" for (a, b), d in self.max_abs_diff.items()
         )
-        return f"agree within rtol={self.rtol:g}, atol={self.atol:g} (largest |difference|: {pairs})"
+        return (
+            f"agree within rtol={self.rtol:g}, atol={self.atol:g} "
+            f"(largest |difference|: {pairs})"
+        )
 
 
 def _describe_mismatch(
     name_a: str, a: np.ndarray, name_b: str, b: np.ndarray, close: np.ndarray
 ) -> str:
     diff = np.abs(a.astype(np.float64) - b.astype(np.float64))
-    diff = np.where(
-        np.isnan(diff), np.inf, diff
-    )  # a NaN on one side counts as the worst
-    diff = np.where(
-        close, -1.0, diff
-    )  # report the worst entry outside the tolerance
+    diff = np.where(np.isnan(diff), np.inf, diff)  # a NaN on one side is the worst
+    diff = np.where(close, -1.0, diff)  # the worst entry outside the tolerance
     where = np.unravel_index(int(np.argmax(diff)), a.shape) if a.ndim else ()
     n_bad = int(np.size(close) - np.count_nonzero(close))
     index = tuple(int(i) for i in where)
     return (
         f"{name_a} vs {name_b} differ at {n_bad} of {np.size(close)} entries; "
-        f"worst at index {index}: {name_a}={a[where].item()!r}, {name_b}={b[where].item()!r}"
+        f"worst at index {index}: "
+        f"{name_a}={a[where].item()!r}, {name_b}={b[where].item()!r}"
     )
 
 
@@ -67,21 +79,29 @@ def assert_agree(
     atol: float,
     equal_nan: bool = False,
 ) -> Agreement:
-    """Check that every pair of `values` agrees: ``|a - b| <= atol + rtol * |b|`` elementwise.
+    """Check that every pair of `values` agrees: ``|a - b| <= atol + rtol * |b|``.
 
     `values` maps a label (``"numpy"``, ``"torch"``...) to an array, tensor or
-    number. Shapes must match exactly (no broadcasting). On failure raises an
-    ``AssertionError`` naming each pair that differs, how many entries differ,
-    and the worst one. Returns an :class:`Agreement` with the measured
+    number. Shapes must match exactly (no broadcasting); the comparison is
+    elementwise. On failure raises an ``AssertionError`` naming each pair that
+    differs, how many entries differ, and the worst one. NaN agrees with NaN
+    only with `equal_nan`. Returns an :class:`Agreement` with the measured
     differences, for the chapter to quote.
     """
+    check_type("values", values, Mapping, "a dict of labels to arrays")
     if len(values) < 2:
-        raise ValueError(f"need at least two values to compare, got {len(values)}")
-    if rtol < 0 or atol < 0:
         raise ValueError(
-            f"tolerances must be non-negative, got rtol={rtol}, atol={atol}"
+            f"values must hold at least two arrays to compare, got {len(values)}"
         )
-    arrays = {name: to_numpy(value) for name, value in values.items()}
+    rtol = check_number("rtol", rtol, low=0)
+    atol = check_number("atol", atol, low=0)
+    equal_nan = check_bool("equal_nan", equal_nan)
+    arrays = {}
+    for name, value in values.items():
+        try:
+            arrays[name] = to_numpy(value)
+        except TypeError as error:
+            raise TypeError(f"values[{name!r}]: {error}") from None
     shapes = {name: array.shape for name, array in arrays.items()}
     if len(set(shapes.values())) > 1:
         listed = ", ".join(f"{name} {shape}" for name, shape in shapes.items())

@@ -15,31 +15,47 @@ from typing import Any
 
 import numpy as np
 
+from mlcourse.validation import (
+    check_array,
+    check_bool,
+    check_choice,
+    check_dtype,
+    check_int,
+    check_number,
+    check_torch_device,
+    check_type,
+    describe,
+)
+
 SPLIT_NAMES = ("train", "val", "test")
 NOISE_KINDS = ("gaussian", "laplace")
 
 
 @dataclass(frozen=True)
 class Dataset:
-    """Inputs `x` of shape ``(n, ...)`` and targets `y` of shape ``(n, ...)``."""
+    """Inputs `x` of shape ``(n, ...)`` and targets `y` of shape ``(n, ...)``.
+
+    Both are NumPy arrays of numbers (lists are converted), hold at least one
+    example, and are finite: a NaN in the data is refused here, where it is
+    easiest to find, rather than discovered as a NaN loss during training.
+    """
 
     x: np.ndarray
     y: np.ndarray
 
     def __post_init__(self) -> None:
+        for name in ("x", "y"):
+            values = check_array(name, getattr(self, name), min_ndim=1)
+            object.__setattr__(self, name, values)
         if len(self.x) != len(self.y):
             raise ValueError(
-                f"x and y hold different numbers of examples: {len(self.x)} and {len(self.y)}"
+                f"x and y hold different numbers of examples: "
+                f"{len(self.x)} and {len(self.y)}"
             )
-        for name in ("x", "y"):
-            values = getattr(self, name)
-            if np.issubdtype(values.dtype, np.floating) and not np.all(
-                np.isfinite(values)
-            ):
-                bad = int(np.size(values) - np.count_nonzero(np.isfinite(values)))
-                raise ValueError(
-                    f"{name} holds {bad} non-finite values (NaN or inf)"
-                )
+        if len(self.x) == 0:
+            raise ValueError(
+                "x and y hold no examples: a Dataset needs at least one"
+            )
 
     def __len__(self) -> int:
         return len(self.x)
@@ -59,17 +75,19 @@ class Splits:
     mean: np.ndarray
     std: np.ndarray
 
+    def __post_init__(self) -> None:
+        for name in SPLIT_NAMES:
+            check_type(name, getattr(self, name), Dataset)
+        for name in ("mean", "std"):
+            check_array(name, getattr(self, name), ndim=1)
+
     def __getitem__(self, name: str) -> Dataset:
-        if name not in SPLIT_NAMES:
+        """The split called `name`: ``"train"``, ``"val"`` or ``"test"``."""
+        if not isinstance(name, str) or name not in SPLIT_NAMES:
             raise KeyError(
                 f"unknown split {name!r}; choose from {', '.join(SPLIT_NAMES)}"
             )
         return getattr(self, name)
-
-
-def _check_fraction(name: str, value: float) -> None:
-    if not 0.0 < value < 1.0:
-        raise ValueError(f"{name} must be between 0 and 1, got {value}")
 
 
 def load_digits_splits(
@@ -86,18 +104,24 @@ def load_digits_splits(
     integers 0-9. With `standardize`, each pixel is centred and scaled with the
     mean and standard deviation of the *training* split only, so nothing about
     the validation or test images leaks into training. Pixels that are constant
-    in training (some corners are always blank) keep a scale of 1.
+    in training (some corners are always blank) keep a scale of 1. `dtype`
+    is the floating-point type of the inputs (an integer type would truncate
+    the standardized pixels, so it is refused).
     """
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-
-    _check_fraction("val_fraction", val_fraction)
-    _check_fraction("test_fraction", test_fraction)
+    fraction = dict(low=0, high=1, low_open=True, high_open=True)
+    val_fraction = check_number("val_fraction", val_fraction, **fraction)
+    test_fraction = check_number("test_fraction", test_fraction, **fraction)
+    seed = check_int("seed", seed, low=0, high=2**32 - 1)
+    standardize = check_bool("standardize", standardize)
+    dtype = check_dtype("dtype", dtype, "f")
     if val_fraction + test_fraction >= 1.0:
         raise ValueError(
             f"val_fraction + test_fraction must leave room for training, got "
             f"{val_fraction} + {test_fraction}"
         )
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
     digits = load_digits()
     x, y = digits.data.astype(np.float64), digits.target.astype(np.int64)
     x_rest, x_test, y_rest, y_test = train_test_split(
@@ -141,35 +165,30 @@ def make_regression(
     outlier_shift: float = 10.0,
     seed: int = 0,
 ) -> tuple[Dataset, np.ndarray]:
-    """A linear regression set ``y = x @ weights + bias + noise``, shapes ``(n, d)`` and ``(n,)``.
+    """A linear regression set ``y = x @ weights + bias + noise``.
+
+    Inputs have shape ``(n_samples, n_features)``, targets ``(n_samples,)``.
 
     `noise` is ``"gaussian"`` or ``"laplace"``, both with standard deviation
     `noise_std`. A share `outlier_fraction` of the targets is then moved up by
     `outlier_shift`. Returns the data and the true weights (drawn from the seed
     when not given). Inputs are standard normal, in float64.
     """
-    if n_samples < 1 or n_features < 1:
-        raise ValueError(
-            f"need at least one sample and one feature, got {n_samples}, {n_features}"
-        )
-    if noise not in NOISE_KINDS:
-        raise ValueError(
-            f"unknown noise {noise!r}; choose from {', '.join(NOISE_KINDS)}"
-        )
-    if noise_std < 0:
-        raise ValueError(f"noise_std must be non-negative, got {noise_std}")
-    if not 0.0 <= outlier_fraction < 1.0:
-        raise ValueError(
-            f"outlier_fraction must be in [0, 1), got {outlier_fraction}"
-        )
-    rng = np.random.default_rng(seed)
+    n_samples = check_int("n_samples", n_samples, low=1)
+    n_features = check_int("n_features", n_features, low=1)
+    if weights is not None:
+        weights = check_array("weights", weights, shape=(n_features,), kind="fiu")
+    bias = check_number("bias", bias)
+    noise = check_choice("noise", noise, NOISE_KINDS)
+    noise_std = check_number("noise_std", noise_std, low=0)
+    outlier_fraction = check_number(
+        "outlier_fraction", outlier_fraction, low=0, high=1, high_open=True
+    )
+    outlier_shift = check_number("outlier_shift", outlier_shift)
+    rng = np.random.default_rng(check_int("seed", seed, low=0))
     if weights is None:
         weights = rng.uniform(-2.0, 2.0, size=n_features)
-    weights = np.asarray(weights, dtype=np.float64)
-    if weights.shape != (n_features,):
-        raise ValueError(
-            f"weights must have shape ({n_features},), got {weights.shape}"
-        )
+    weights = weights.astype(np.float64)
     x = rng.standard_normal((n_samples, n_features))
     if noise == "gaussian":
         eps = rng.normal(0.0, noise_std, size=n_samples)
@@ -190,23 +209,20 @@ def make_blobs(
     spread: float = 1.0,
     seed: int = 0,
 ) -> Dataset:
-    """Gaussian clusters, one per class: inputs ``(n, n_features)`` float64, integer labels ``(n,)``.
+    """Gaussian clusters, one per class.
+
+    Inputs have shape ``(n_samples, n_features)`` (float64), labels
+    ``(n_samples,)`` (integers from 0).
 
     Class centres sit 3 units from the origin (evenly around a circle in 2-D);
     `spread` is each cluster's standard deviation, so a larger one makes the
     classes overlap more. Classes are balanced and the rows shuffled.
     """
-    if n_classes < 2:
-        raise ValueError(f"need at least two classes, got {n_classes}")
-    if n_samples < n_classes:
-        raise ValueError(
-            f"need at least one sample per class, got {n_samples} for {n_classes}"
-        )
-    if n_features < 2:
-        raise ValueError(f"need at least two features, got {n_features}")
-    if spread <= 0:
-        raise ValueError(f"spread must be positive, got {spread}")
-    rng = np.random.default_rng(seed)
+    n_classes = check_int("n_classes", n_classes, low=2)
+    n_samples = check_int("n_samples", n_samples, low=n_classes)
+    n_features = check_int("n_features", n_features, low=2)
+    spread = check_number("spread", spread, low=0, low_open=True)
+    rng = np.random.default_rng(check_int("seed", seed, low=0))
     angles = 2 * np.pi * np.arange(n_classes) / n_classes
     centres = np.zeros((n_classes, n_features))
     centres[:, 0], centres[:, 1] = 3 * np.cos(angles), 3 * np.sin(angles)
@@ -234,19 +250,17 @@ def batch_indices(
     every example appears exactly once. The last batch is smaller when
     `batch_size` does not divide `n`, unless `drop_last` removes it.
     """
-    if n < 1:
-        raise ValueError("the data set is empty: there is nothing to batch")
-    if isinstance(batch_size, bool) or not isinstance(
-        batch_size, (int, np.integer)
-    ):
-        raise TypeError(
-            f"batch_size must be an integer, got {type(batch_size).__name__}"
-        )
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    n = check_int("n", n, low=1)
+    batch_size = check_int("batch_size", batch_size, low=1)
+    shuffle, drop_last = (
+        check_bool("shuffle", shuffle),
+        check_bool("drop_last", drop_last),
+    )
+    seed, epoch = check_int("seed", seed, low=0), check_int("epoch", epoch, low=0)
     if drop_last and batch_size > n:
         raise ValueError(
-            f"batch_size {batch_size} exceeds the {n} examples and drop_last drops all"
+            f"batch_size {batch_size} exceeds the {n} examples, "
+            "so drop_last would drop them all"
         )
     order = (
         np.random.default_rng([seed, epoch]).permutation(n)
@@ -261,7 +275,7 @@ def batch_indices(
 
 
 class _EpochSampler:
-    """Yields the index batches of :func:`batch_indices`, one epoch per iteration."""
+    """Yields the batches of :func:`batch_indices`, one epoch per iteration."""
 
     def __init__(
         self, n: int, batch_size: int, shuffle: bool, seed: int, drop_last: bool
@@ -297,10 +311,12 @@ def torch_loader(
     :func:`tf_dataset` with the same arguments), already on `device`. Floating
     inputs become float tensors of the same precision; integer labels int64.
     """
+    check_type("data", data, Dataset, "an mlcourse Dataset")
+    sampler = _EpochSampler(len(data), batch_size, shuffle, seed, drop_last)
+    device = check_torch_device("device", device)
     import torch
     from torch.utils.data import DataLoader, TensorDataset
 
-    sampler = _EpochSampler(len(data), batch_size, shuffle, seed, drop_last)
     tensors = TensorDataset(
         torch.as_tensor(data.x, device=device),
         torch.as_tensor(data.y, device=device),
@@ -324,8 +340,9 @@ def tf_dataset(
     """
     from mlcourse.runtime import import_tensorflow
 
-    tf = import_tensorflow()
+    check_type("data", data, Dataset, "an mlcourse Dataset")
     sampler = _EpochSampler(len(data), batch_size, shuffle, seed, drop_last)
+    tf = import_tensorflow()
     x, y = tf.constant(data.x), tf.constant(data.y)
 
     def epoch_order():
@@ -347,10 +364,23 @@ def to_numpy(value: Any) -> np.ndarray:
 
     Always a copy: a CPU tensor's ``.numpy()`` shares memory with the tensor,
     so a trajectory recorded from views would change as training goes on.
+    Anything that is not numbers (``None``, strings, ragged lists) is refused.
     """
     library = type(value).__module__.split(".")[0]
     if library == "torch":  # possibly on a GPU, or needing grad
         return value.detach().cpu().numpy().copy()
     if library in ("tensorflow", "keras"):  # an eager tensor or a variable
         return np.array(value.numpy(), copy=True)
-    return np.array(value, copy=True)
+    try:
+        array = np.array(value, copy=True)
+    except (ValueError, TypeError) as error:  # ragged nested lists
+        raise TypeError(
+            f"value must be an array, a tensor or a number, "
+            f"got {describe(value)}: {error}"
+        ) from None
+    if array.dtype.kind not in "biufc":
+        raise TypeError(
+            f"value must be an array, a tensor or a number, "
+            f"got {describe(value)} (dtype {array.dtype})"
+        )
+    return array

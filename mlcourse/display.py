@@ -7,11 +7,10 @@ import inspect
 import math
 import warnings
 from collections.abc import Iterator
-from numbers import Real
 from typing import Any
 
 from mlcourse.data import to_numpy
-from mlcourse.validation import check_bool, check_int
+from mlcourse.validation import check_bool, check_int, check_number, describe
 
 
 def show_source(obj: Any):
@@ -25,7 +24,11 @@ def show_source(obj: Any):
     try:
         source = inspect.getsource(obj)
     except (TypeError, OSError) as error:
-        raise TypeError(f"cannot show the source of {obj!r}: {error}") from None
+        reason = f" ({error})" if isinstance(error, OSError) else ""
+        raise TypeError(
+            "obj must be a function, class, method or module written in Python, "
+            f"got {describe(obj)}{reason}"
+        ) from None
     return Code(source, language="python")
 
 
@@ -50,20 +53,29 @@ def glue(name: str, value: Any, display: bool = False) -> None:
     NumPy, PyTorch and TensorFlow scalars are turned into plain Python numbers
     first: the book formats glued numbers (``{glue:text}`name:.2f```) from
     their text, and ``np.float64(0.5)`` would not parse as a number. Other
-    values (figures, arrays) are passed through unchanged.
+    values (figures, arrays) are passed through unchanged; ``None`` is refused
+    (a cell that forgot to return its result).
     """
     from myst_nb import glue as myst_glue
 
     _check_name(name)
+    display = check_bool("display", display)
+    if value is None:
+        raise TypeError(f"value for {name!r} is None: there is nothing to glue")
     # A 0-d array, tensor or NumPy scalar becomes a plain Python number.
-    if tuple(getattr(value, "shape", (None,))) == ():
+    if tuple(getattr(value, "shape", (None,))) == () and not isinstance(value, str):
         value = to_numpy(value).item()
-    myst_glue(name, value, display=check_bool("display", display))
+    myst_glue(name, value, display=display)
 
 
-def _check_name(name: str) -> None:
-    if not isinstance(name, str) or not name.strip():
-        raise ValueError(f"name must be a non-empty string, got {name!r}")
+def _check_name(name: Any) -> None:
+    """A glue key: a non-empty string without spaces, as the {glue} role needs."""
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a string, got {describe(name)}")
+    if not name or any(char.isspace() for char in name):
+        raise ValueError(
+            f"name must be a non-empty string without spaces, got {name!r}"
+        )
 
 
 def scientific_math(value: float, digits: int = 1) -> str:
@@ -74,9 +86,8 @@ def scientific_math(value: float, digits: int = 1) -> str:
     digits (``$0.25$``); a mantissa of exactly 1 is dropped (``$10^{-12}$``);
     NaN and infinities are written out.
     """
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"value must be a real number, got {value!r}")
-    value, digits = float(value), check_int("digits", digits, low=0, high=15)
+    value = check_number("value", value, allow_inf=True, allow_nan=True)
+    digits = check_int("digits", digits, low=0, high=15)
     if math.isnan(value):
         return "NaN"
     if math.isinf(value):
@@ -91,7 +102,7 @@ def scientific_math(value: float, digits: int = 1) -> str:
 
 
 class _ScientificNumber:
-    """A number shown as inline math (text/latex), with its value as plain text."""
+    """A number shown as inline math (text/latex), its value as plain text."""
 
     def __init__(self, value: float, digits: int):
         self.value, self.latex = value, scientific_math(value, digits)
@@ -119,7 +130,5 @@ def glue_sci(name: str, value: Any, digits: int = 1) -> None:
     _check_name(name)
     if tuple(getattr(value, "shape", (None,))) == ():
         value = to_numpy(value).item()
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"value must be a real number, got {value!r}")
-    number = _ScientificNumber(float(value), digits)
+    number = _ScientificNumber(value, digits)
     myst_glue(name, number, display=False)

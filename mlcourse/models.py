@@ -6,6 +6,8 @@ holds the plain network that serves as the common test subject.
 
 from __future__ import annotations
 
+from mlcourse.validation import check_int, check_torch_device
+
 
 def digits_mlp(seed: int = 0, *, hidden: int = 32, device: str = "cpu"):
     """A PyTorch MLP for the digits: 64 pixels -> `hidden` ReLU units -> 10 logits.
@@ -15,8 +17,9 @@ def digits_mlp(seed: int = 0, *, hidden: int = 32, device: str = "cpu"):
     runs that differ in one thing only (the loss, the optimizer, the batch
     size). Used by the losses, gradient-descent and optimizers chapters.
     """
-    if isinstance(hidden, bool) or not isinstance(hidden, int) or hidden < 1:
-        raise ValueError(f"hidden must be a positive integer, got {hidden!r}")
+    seed = check_int("seed", seed, low=0, high=2**63 - 1)
+    hidden = check_int("hidden", hidden, low=1)
+    device = check_torch_device("device", device)
     import torch
 
     torch.manual_seed(seed)

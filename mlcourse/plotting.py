@@ -22,7 +22,9 @@ _CYCLE = [
 
 
 def use_book_style() -> None:
-    """Set matplotlib defaults for the book: readable sizes, light grid, colour-blind-safe cycle.
+    """Set matplotlib defaults for the book.
+
+    Readable sizes, a light grid and a colour-blind-safe colour cycle.
 
     Called by :func:`mlcourse.setup`; figures are rendered as SVG-sharp PNGs at
     a size that fits the book's text column.

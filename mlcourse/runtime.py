@@ -16,8 +16,17 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
+from typing import Any
 
 import numpy as np
+
+from mlcourse.validation import (
+    check_bool,
+    check_choice,
+    check_int,
+    check_sequence,
+    check_type,
+)
 
 FRAMEWORKS = ("torch", "tensorflow")
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
@@ -46,7 +55,7 @@ _TENSORFLOW_IMPORT_NOISE = re.compile(
 
 @contextlib.contextmanager
 def _filtered_stderr(noise: re.Pattern[str]) -> Iterator[None]:
-    """Capture the process's stderr (file descriptor 2) and re-emit all but `noise`.
+    """Capture the process's stderr (descriptor 2) and re-emit all but `noise`.
 
     Works at the file-descriptor level because TensorFlow's C++ logging never
     passes through Python's ``sys.stderr``.
@@ -88,15 +97,19 @@ def import_tensorflow() -> ModuleType:
     return tf
 
 
-def _check_frameworks(frameworks: Sequence[str]) -> tuple[str, ...]:
+def _check_frameworks(frameworks: Sequence[str] | str) -> tuple[str, ...]:
+    """`frameworks` as a tuple of known names; one name alone is accepted too."""
     if isinstance(frameworks, str):
         frameworks = (frameworks,)
-    unknown = [name for name in frameworks if name not in FRAMEWORKS]
-    if unknown:
-        raise ValueError(
-            f"unknown framework {unknown[0]!r}; choose from {', '.join(FRAMEWORKS)}"
-        )
-    return tuple(frameworks)
+    names = check_sequence("frameworks", frameworks, of=str, what="framework names")
+    for name in names:
+        check_choice("framework", name, FRAMEWORKS)
+    return names
+
+
+def _check_seed(seed: Any) -> int:
+    """A seed every generator accepts: an integer in [0, 2**32)."""
+    return check_int("seed", seed, low=0, high=2**32 - 1)
 
 
 def seed_everything(seed: int, frameworks: Sequence[str] = FRAMEWORKS) -> None:
@@ -104,11 +117,9 @@ def seed_everything(seed: int, frameworks: Sequence[str] = FRAMEWORKS) -> None:
 
     `frameworks` lists which of ``"torch"`` and ``"tensorflow"`` to seed (and so
     to import): a chapter that uses only PyTorch need not load TensorFlow.
+    `seed` is an integer in ``[0, 2**32)``, the range every generator accepts.
     """
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an integer, got {type(seed).__name__}")
-    if not 0 <= seed < 2**32:
-        raise ValueError(f"seed must be in [0, 2**32), got {seed}")
+    seed = _check_seed(seed)
     frameworks = _check_frameworks(frameworks)
     # Import first, seed after: importing a framework can itself draw from
     # Python's generator, which would shift every later draw on a first call.
@@ -125,18 +136,21 @@ def seed_everything(seed: int, frameworks: Sequence[str] = FRAMEWORKS) -> None:
 
 
 def pick_device(prefer: str | None = None) -> str:
-    """Return the PyTorch device to use: ``"cuda"`` when a CUDA GPU is present, else ``"cpu"``.
+    """The PyTorch device to use: ``"cuda"`` if PyTorch finds a GPU, else ``"cpu"``.
 
     `prefer` (or the environment variable ``MLCOURSE_DEVICE``) may force
-    ``"cpu"`` or ``"cuda"``; asking for CUDA on a machine without it is an error.
+    ``"cpu"`` or ``"cuda"``; asking for CUDA on a machine without it is an
+    error.
     """
-    choice = (
-        prefer if prefer is not None else os.environ.get("MLCOURSE_DEVICE", "auto")
-    )
-    if choice not in DEVICE_CHOICES:
-        raise ValueError(
-            f"unknown device {choice!r}; choose from {', '.join(DEVICE_CHOICES)}"
+    if prefer is None:
+        choice = os.environ.get("MLCOURSE_DEVICE", "auto")
+        check_choice(
+            "value of the environment variable MLCOURSE_DEVICE:",
+            choice,
+            DEVICE_CHOICES,
         )
+    else:
+        choice = check_choice("device", prefer, DEVICE_CHOICES)
     import torch
 
     has_cuda = torch.cuda.is_available()
@@ -151,13 +165,23 @@ def pick_device(prefer: str | None = None) -> str:
 
 @dataclass(frozen=True)
 class RunInfo:
-    """What :func:`setup` chose: the seed, the PyTorch device, and library versions."""
+    """What :func:`setup` chose: the seed, the PyTorch device, library versions."""
 
     seed: int
     device: str
     device_name: str
     versions: dict[str, str] = field(default_factory=dict)
     tensorflow_device: str | None = None
+
+    def __post_init__(self) -> None:
+        _check_seed(self.seed)
+        check_choice("device", self.device, ("cpu", "cuda"))
+        check_type("device_name", self.device_name, str)
+        check_type("versions", self.versions, dict, "a dict of names to versions")
+        if self.tensorflow_device is not None:
+            check_choice(
+                "tensorflow_device", self.tensorflow_device, ("CPU", "GPU")
+            )
 
     def __str__(self) -> str:
         devices = f"PyTorch device: {self.device} ({self.device_name})"
@@ -181,8 +205,13 @@ def setup(
 
     The one call at the top of every chapter. Returns a :class:`RunInfo`; with
     `verbose` it is also printed, so each executed chapter shows its device.
+    `device` is ``"auto"``, ``"cpu"`` or ``"cuda"`` (see :func:`pick_device`).
     """
+    seed = _check_seed(seed)
     frameworks = _check_frameworks(frameworks)
+    style, verbose = check_bool("style", style), check_bool("verbose", verbose)
+    if device is not None:
+        check_choice("device", device, DEVICE_CHOICES)
     seed_everything(seed, frameworks)
     versions = {"Python": platform.python_version(), "NumPy": np.__version__}
     torch_device, device_name, tf_device = "cpu", "PyTorch not loaded", None

@@ -1,12 +1,12 @@
-"""Wall-clock timing of a piece of code: repeated runs, the median, and GPU synchronization.
+"""Wall-clock timing of a piece of code: repeated runs, their median, GPU sync.
 
 Used by the gradient-descent chapter (time per epoch, time to a target loss)
 and by any later chapter that reports how long something takes::
 
     from mlcourse import timing
-    result = timing.measure(lambda: train_one_epoch(), repeats=5, device=info.device)
-    print(result)          # median 12.3 ms over 5 runs (min 11.9 ms, max 14.0 ms)
-    result.median          # seconds, for mc.glue
+    result = timing.measure(lambda: train_one_epoch(), repeats=5, device="cpu")
+    print(result)  # median 12.3 ms over 5 runs (min 11.9 ms, max 14.0 ms)
+    result.median  # seconds, for mc.glue
 
 Timings are noisy and depend on the machine and on whatever else runs on it;
 the median of several runs is steadier than a single run or the mean.
@@ -20,6 +20,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from mlcourse.validation import (
+    check_callable,
+    check_choice,
+    check_int,
+    check_number,
+    check_sequence,
+    check_torch_device,
+    check_type,
+)
+
 DEVICE_KINDS = ("cpu", "cuda")
 
 
@@ -30,19 +40,17 @@ def synchronize(device: str = "cpu") -> None:
     may come before the GPU has finished. ``"cuda"`` or ``"cuda:N"`` waits for
     that device (and imports PyTorch); ``"cpu"`` does nothing.
     """
-    if not isinstance(device, str):
-        raise TypeError(
-            f"device must be a string such as 'cpu' or 'cuda', got {type(device).__name__}"
-        )
-    kind = device.split(":", 1)[0]
-    if kind not in DEVICE_KINDS:
+    check_type("device", device, str, "a string such as 'cpu' or 'cuda'")
+    kind, _, index = device.partition(":")
+    if index and not index.isdigit():
         raise ValueError(
-            f"unknown device {device!r}; choose from {', '.join(DEVICE_KINDS)} (or 'cuda:N')"
+            f"device must be 'cpu', 'cuda' or 'cuda:N', got {device!r}"
         )
+    check_choice("device", kind, DEVICE_KINDS)
     if kind == "cuda":
         import torch
 
-        torch.cuda.synchronize(device)
+        torch.cuda.synchronize(check_torch_device("device", device))
 
 
 def _format_seconds(seconds: float) -> str:
@@ -54,26 +62,37 @@ def _format_seconds(seconds: float) -> str:
 
 @dataclass(frozen=True)
 class Timing:
-    """The durations of repeated runs, in seconds, with their median, minimum and maximum."""
+    """The durations of repeated runs, in seconds, with median, minimum, maximum.
+
+    `seconds` is a sequence of finite, non-negative durations (at least one).
+    """
 
     seconds: tuple[float, ...]
 
     def __post_init__(self) -> None:
-        if len(self.seconds) == 0:
-            raise ValueError("a Timing needs at least one measured duration")
-        if any(s < 0 for s in self.seconds):
-            raise ValueError(f"durations must be non-negative, got {self.seconds}")
+        durations = check_sequence("seconds", self.seconds, what="durations")
+        if not durations:
+            raise ValueError(
+                "seconds is empty: a Timing needs one duration or more"
+            )
+        durations = tuple(
+            check_number(f"seconds[{i}]", s, low=0) for i, s in enumerate(durations)
+        )
+        object.__setattr__(self, "seconds", durations)
 
     @property
     def median(self) -> float:
+        """The median duration, in seconds: the number to quote."""
         return float(statistics.median(self.seconds))
 
     @property
     def min(self) -> float:
+        """The shortest duration, in seconds."""
         return float(min(self.seconds))
 
     @property
     def max(self) -> float:
+        """The longest duration, in seconds."""
         return float(max(self.seconds))
 
     def __str__(self) -> str:
@@ -91,24 +110,17 @@ def measure(
     warmup: int = 1,
     device: str = "cpu",
 ) -> Timing:
-    """Call ``fn()`` `warmup` times untimed, then `repeats` times, each timed with ``time.perf_counter``.
+    """Call ``fn()`` `warmup` times untimed, then `repeats` times, timing each.
 
-    The warm-up runs absorb one-off costs (memory allocation, caches, lazy
-    initialization). On a GPU `device`, each timed run starts and ends with
-    :func:`synchronize`, so the time includes the GPU's work. Returns a
-    :class:`Timing`; quote its median.
+    Each timed run is measured with ``time.perf_counter``. The warm-up runs
+    absorb one-off costs (memory allocation, caches, lazy initialization). On
+    a GPU `device`, each timed run starts and ends with :func:`synchronize`,
+    so the time includes the GPU's work. Returns a :class:`Timing`; quote its
+    median.
     """
-    if not callable(fn):
-        raise TypeError(
-            f"fn must be callable (a function of no arguments), got {type(fn).__name__}"
-        )
-    for name, value, low in (("repeats", repeats, 1), ("warmup", warmup, 0)):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError(
-                f"{name} must be an integer, got {type(value).__name__}"
-            )
-        if value < low:
-            raise ValueError(f"{name} must be at least {low}, got {value}")
+    check_callable("fn", fn, "a function of no arguments")
+    repeats = check_int("repeats", repeats, low=1)
+    warmup = check_int("warmup", warmup, low=0)
     synchronize(device)  # also validates `device` before anything runs
     for _ in range(warmup):
         fn()

@@ -17,8 +17,8 @@ from mlcourse.reference.autograd import Tensor, softmax_cross_entropy, unbroadca
 from mlcourse.reference.autograd_scalar import Scalar, topological_order
 
 # Both sides compute in float64; the engine writes some operations differently
-# (a / b as a * b**-1, sigmoid through tanh), so results differ by a few
-# round-offs per operation, far below this tolerance.
+# (a / b as a * b**-1, sigmoid as e^x / (1 + e^x) for x < 0), so results differ
+# by a few round-offs per operation, far below this tolerance.
 RTOL, ATOL = 1e-10, 1e-12
 
 
@@ -399,21 +399,29 @@ def test_tensor_data_is_copied():
         (
             lambda: (Tensor(np.ones(2), requires_grad=True) * 2).backward(),
             ValueError,
-            "non-scalar",
+            r"backward\(\) on shape \(2,\) needs grad=",
         ),
         (
             lambda: Tensor(np.ones(2)).sum().backward(),
             ValueError,
             "does not require grad",
         ),
-        (lambda: Tensor(np.array([1.0, -1.0])).log(), ValueError, "non-positive"),
+        (lambda: Tensor(np.array([1.0, -1.0])).log(), ValueError, "entries <= 0"),
         (
             lambda: Tensor(np.ones(2)) ** Tensor(np.ones(2)),
             TypeError,
             "constant exponent",
         ),
-        (lambda: Tensor(["a", "b"]), TypeError, "real numbers"),
-        (lambda: Tensor(np.ones(2)) + [1.0, 2.0], TypeError, "cannot combine"),
+        (
+            lambda: Tensor(["a", "b"]),
+            TypeError,
+            "data must be an array of real numbers",
+        ),
+        (
+            lambda: Tensor(np.ones(2)) + [1.0, 2.0],
+            TypeError,
+            "combines with numbers",
+        ),
         (
             lambda: softmax_cross_entropy(np.ones((2, 3)), np.array([0, 1])),
             TypeError,
@@ -422,21 +430,21 @@ def test_tensor_data_is_copied():
         (
             lambda: softmax_cross_entropy(Tensor(np.ones(3)), np.array([0])),
             ValueError,
-            "batch, classes",
+            "logits must have 2 dimension",
         ),
         (
             lambda: softmax_cross_entropy(
                 Tensor(np.ones((2, 3))), np.array([0, 1, 2])
             ),
             ValueError,
-            "2 integer",
+            r"labels must have shape \(2,\)",
         ),
         (
             lambda: softmax_cross_entropy(
                 Tensor(np.ones((2, 3))), np.array([0.0, 1.0])
             ),
-            ValueError,
-            "integer",
+            TypeError,
+            "labels must be an array of integer numbers",
         ),
         (
             lambda: softmax_cross_entropy(
@@ -445,11 +453,159 @@ def test_tensor_data_is_copied():
             ValueError,
             "lie in",
         ),
-        (lambda: Scalar("1.0"), TypeError, "real number"),
+        (lambda: Scalar("1.0"), TypeError, "value must be a real number"),
         (lambda: Scalar(2.0) ** Scalar(2.0), TypeError, "constant exponent"),
-        (lambda: Scalar(-1.0).log(), ValueError, "non-positive"),
+        (lambda: Scalar(-1.0).log(), ValueError, "needs a positive number"),
     ],
 )
 def test_bad_input_gives_a_clear_error(make_error, error, message):
     with pytest.raises(error, match=message):
         make_error()
+
+
+# ---------------------------------------------------------------------------
+# Numerics at the edges: both engines against PyTorch float64.
+# ---------------------------------------------------------------------------
+TINY = np.finfo(np.float64).tiny  # the smallest normal float64, 2.2e-308
+# Round-off: a few units in the last place (2.2e-16 relative) per operation.
+ULPS = 4 * np.finfo(np.float64).eps
+SIGMOID_GRID = np.concatenate(
+    [
+        -np.geomspace(1e-8, 745.0, 2000),
+        [-709.0, -50.0, -40.0, -36.0, -30.0, 0.0, 30.0, 36.0, 40.0],
+        np.geomspace(1e-8, 800.0, 2000),
+    ]
+)
+
+
+def test_sigmoid_matches_torch_on_both_tails_in_both_engines():
+    x_torch = torch.tensor(SIGMOID_GRID, dtype=torch.float64, requires_grad=True)
+    torch.sigmoid(x_torch).sum().backward()
+    expected = torch.sigmoid(x_torch).detach().numpy()
+    x = Tensor(SIGMOID_GRID, requires_grad=True)
+    x.sigmoid().sum().backward()
+    scalars = [Scalar(v) for v in SIGMOID_GRID]
+    outs = [v.sigmoid() for v in scalars]
+    for out in outs:
+        out.backward()
+    for values, grads in [
+        (x.sigmoid().data, x.grad),
+        (np.array([o.value for o in outs]), np.array([v.grad for v in scalars])),
+    ]:
+        # Relative round-off wherever PyTorch's result is a normal float64;
+        # below 2.2e-308 (x < -708) PyTorch flushes to 0 where e^x / (1 + e^x)
+        # still holds a subnormal: equal to within TINY.
+        np.testing.assert_allclose(values, expected, rtol=ULPS, atol=TINY)
+        # s (1 - s), as PyTorch computes it, adds the round-off of 1 - s.
+        np.testing.assert_allclose(
+            grads, x_torch.grad.numpy(), rtol=2 * ULPS, atol=TINY
+        )
+    # The values the tanh formula got wrong (relative 4e-2 at -36, 0 at -40).
+    for v in (-30.0, -36.0, -40.0, -50.0):
+        exact = math.exp(v) / (1.0 + math.exp(v))
+        assert Scalar(v).sigmoid().value == pytest.approx(exact, rel=ULPS)
+        assert Tensor(v).sigmoid().item() == pytest.approx(exact, rel=ULPS)
+    assert math.isfinite(Scalar(-50.0).sigmoid().log().value)
+
+
+def test_sigmoid_propagates_nan_and_saturates_at_infinity():
+    values = Tensor(np.array([np.nan, np.inf, -np.inf])).sigmoid().data
+    np.testing.assert_array_equal(values, [np.nan, 1.0, 0.0])
+    assert math.isnan(Scalar(math.nan).sigmoid().value)
+    assert Scalar(math.inf).sigmoid().value == 1.0
+    assert Scalar(-math.inf).sigmoid().value == 0.0
+
+
+def torch_value_and_grad(x, f):
+    """f(x) and df/dx in PyTorch float64, for one number."""
+    t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    out = f(t)
+    out.backward()
+    return out.item(), t.grad.item()
+
+
+def engine_value_and_grad(engine, x, f):
+    if engine == "scalar":
+        v = Scalar(x)
+        out = f(v)
+        out.backward()
+        return out.value, v.grad
+    v = Tensor(np.array(x), requires_grad=True)
+    out = f(v)
+    out.backward()
+    return out.item(), float(v.grad)
+
+
+EDGE_CASES = [  # (function, x): IEEE values where Python would raise
+    (lambda v: v**0, 0.0),
+    (lambda v: v**0, 2.0),
+    (lambda v: v**-1, 0.0),
+    (lambda v: v**-1, -0.0),
+    (lambda v: v**0.5, 0.0),
+    (lambda v: v**0.5, -8.0),
+    (lambda v: v**-2, 0.0),
+    (lambda v: v**3, 1e200),
+    (lambda v: v.exp(), 1000.0),
+    (lambda v: v.exp(), -1000.0),
+    (lambda v: 1.0 / v, 0.0),
+    (lambda v: v / 0.0, 1.0),
+    (lambda v: v.tanh(), 1000.0),
+]
+
+
+@pytest.mark.parametrize("engine", ["scalar", "array"])
+@pytest.mark.parametrize("case", range(len(EDGE_CASES)))
+def test_ieee_edge_cases_match_torch_silently(engine, case, recwarn):
+    f, x = EDGE_CASES[case]
+    ours = engine_value_and_grad(engine, x, f)
+    theirs = torch_value_and_grad(x, f)
+    np.testing.assert_array_equal(ours, theirs)  # inf, -inf and NaN included
+    assert len(recwarn) == 0  # no NumPy RuntimeWarning either, as in PyTorch
+
+
+def test_log_of_zero_or_less_is_an_error_in_both_engines_and_nan_passes():
+    for bad in (0.0, -1.0, -math.inf):
+        with pytest.raises(ValueError, match="needs a positive number"):
+            Scalar(bad).log()
+        with pytest.raises(ValueError, match="needs positive numbers"):
+            Tensor(np.array([1.0, bad])).log()
+    assert math.isnan(Scalar(math.nan).log().value)
+    assert np.isnan(Tensor(np.array([math.nan])).log().data).all()
+
+
+@pytest.mark.parametrize(
+    "shape, axis", [((0,), None), ((0, 3), 0), ((0, 3), 1), ((2, 0), 1)]
+)
+def test_mean_of_no_entries_is_nan_as_in_torch(shape, axis):
+    x = Tensor(np.zeros(shape), requires_grad=True)
+    out = x.mean(axis=axis)
+    xt = torch.zeros(shape, dtype=torch.float64, requires_grad=True)
+    out_t = xt.mean() if axis is None else xt.mean(dim=axis)
+    np.testing.assert_array_equal(out.data, out_t.detach().numpy())
+    out.sum().backward()
+    out_t.sum().backward()
+    np.testing.assert_array_equal(x.grad, xt.grad.numpy())
+
+
+def test_scalar_data_is_micrographs_name_for_value():
+    a = Scalar(-4.0)
+    b = Scalar(2.0)
+    c = a + b
+    d = a * b + b**3
+    c += c + 1
+    c += 1 + c + (-a)
+    d += d * 2 + (b + a).relu()
+    d += 3 * d + (b - a).relu()
+    e = c - d
+    f = e**2
+    g = f / 2.0
+    g += 10.0 / f
+    g.backward()
+    # micrograd's README example, which prints 24.7041, 138.8338 and 645.5773
+    assert abs(g.data - 24.70408163265306) < 1e-6
+    assert abs(a.grad - 138.83381924198252) < 1e-6
+    assert abs(b.grad - 645.5772594752186) < 1e-6
+    a.data = 1.5
+    assert a.value == 1.5 and a.data == 1.5
+    with pytest.raises(TypeError, match="data must be a real number"):
+        a.data = "1.5"

@@ -69,8 +69,8 @@ def test_scalars_are_compared():
 @pytest.mark.parametrize(
     "values, rtol, match",
     [
-        ({"a": 1.0}, 0.0, "at least two values"),
-        ({"a": 1.0, "b": 1.0}, -1.0, "non-negative"),
+        ({"a": 1.0}, 0.0, "values must hold at least two arrays"),
+        ({"a": 1.0, "b": 1.0}, -1.0, "rtol must be >= 0"),
     ],
 )
 def test_bad_arguments_are_refused(values, rtol, match):

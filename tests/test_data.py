@@ -113,7 +113,7 @@ def test_make_regression_outliers_are_shifted_up():
         ({"noise_std": -1}, "noise_std"),
         ({"outlier_fraction": 1.0}, "outlier_fraction"),
         ({"weights": [1.0, 2.0]}, "weights must have shape"),
-        ({"n_samples": 0}, "at least one sample"),
+        ({"n_samples": 0}, "n_samples must be an integer >= 1"),
     ],
 )
 def test_make_regression_rejects_bad_arguments(kwargs, match):
@@ -134,10 +134,10 @@ def test_make_blobs_is_balanced_and_shaped():
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        ({"n_classes": 1}, "two classes"),
-        ({"n_samples": 2}, "one sample per class"),
+        ({"n_classes": 1}, "n_classes must be an integer >= 2"),
+        ({"n_samples": 2}, "n_samples must be an integer >= 3"),
         ({"spread": 0.0}, "spread"),
-        ({"n_features": 1}, "two features"),
+        ({"n_features": 1}, "n_features must be an integer >= 2"),
     ],
 )
 def test_make_blobs_rejects_bad_arguments(kwargs, match):
@@ -167,10 +167,10 @@ def test_batch_indices_reshuffle_every_epoch_reproducibly():
 @pytest.mark.parametrize(
     "n, batch_size, kwargs, error, match",
     [
-        (0, 4, {}, ValueError, "empty"),
-        (10, 0, {}, ValueError, "at least 1"),
-        (10, 2.0, {}, TypeError, "integer"),
-        (3, 4, {"drop_last": True}, ValueError, "drops all"),
+        (0, 4, {}, ValueError, "n must be an integer >= 1"),
+        (10, 0, {}, ValueError, "batch_size must be an integer >= 1"),
+        (10, 2.0, {}, TypeError, "batch_size must be an integer"),
+        (3, 4, {"drop_last": True}, ValueError, "drop_last would drop them all"),
     ],
 )
 def test_batch_indices_reject_bad_arguments(n, batch_size, kwargs, error, match):
@@ -193,12 +193,21 @@ def test_torch_and_tensorflow_see_the_same_batches():
     assert str(xt.dtype) == "torch.float64" and str(yt.dtype) == "torch.int64"
 
 
-def test_loaders_reject_an_empty_data_set():
-    empty = mc.Dataset(np.zeros((0, 2)), np.zeros(0, dtype=np.int64))
-    with pytest.raises(ValueError, match="empty"):
-        mc.torch_loader(empty, 4)
-    with pytest.raises(ValueError, match="empty"):
-        mc.tf_dataset(empty, 4)
+def test_an_empty_data_set_is_refused_before_any_loader():
+    with pytest.raises(ValueError, match="hold no examples"):
+        mc.Dataset(np.zeros((0, 2)), np.zeros(0, dtype=np.int64))
+
+
+def test_a_dataset_of_lists_becomes_arrays():
+    data = mc.Dataset([[0.0, 1.0], [2.0, 3.0]], [0, 1])
+    assert isinstance(data.x, np.ndarray) and data.x.shape == (2, 2)
+    assert data.y.dtype.kind == "i"
+
+
+def test_digits_refuse_an_integer_dtype():
+    with pytest.raises(TypeError, match="dtype must be a floating-point dtype"):
+        mc.load_digits_splits(dtype=np.int8)
+    assert mc.load_digits_splits(dtype=np.float64).train.x.dtype == np.float64
 
 
 def test_to_numpy_accepts_every_framework():

@@ -24,7 +24,10 @@ def test_shapes_and_logits():
     assert model(torch.zeros(5, 64)).shape == (5, 10)
 
 
-@pytest.mark.parametrize("hidden", [0, -3, 2.5, True])
-def test_bad_hidden_size_is_refused(hidden):
-    with pytest.raises(ValueError, match="hidden must be a positive integer"):
+@pytest.mark.parametrize(
+    "hidden, error",
+    [(0, ValueError), (-3, ValueError), (2.5, TypeError), (True, TypeError)],
+)
+def test_bad_hidden_size_is_refused(hidden, error):
+    with pytest.raises(error, match="hidden must be an integer"):
         digits_mlp(hidden=hidden)

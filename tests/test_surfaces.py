@@ -40,9 +40,11 @@ def test_rosenbrock_minimum():
 
 
 def test_bad_input_is_refused():
-    with pytest.raises(ValueError, match="two positive curvatures"):
+    with pytest.raises(ValueError, match=r"curvatures\[0\] must be > 0"):
         Quadratic((0.0, 1.0))
-    with pytest.raises(ValueError, match=r"shape \(\.\.\., 2\)"):
+    with pytest.raises(ValueError, match=r"curvatures must have shape \(2,\)"):
+        Quadratic((1.0, 2.0, 3.0))
+    with pytest.raises(ValueError, match=r"w must have shape \(\.\.\., 2\)"):
         Rosenbrock()(np.zeros(3))
 
 

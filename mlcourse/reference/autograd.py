@@ -1,11 +1,11 @@
-"""Reverse-mode automatic differentiation on NumPy arrays (chapter "Backpropagation").
+"""Reverse-mode automatic differentiation on arrays (chapter "Backpropagation").
 
-The scalar engine of :mod:`mlcourse.reference.autograd_scalar`, with arrays in place of
-numbers and just the operations a multilayer perceptron needs: ``+ - * / **``,
-``@``, ``sum``, ``mean``, ``exp``, ``log``, ``tanh``, ``sigmoid``, ``relu`` and
-:func:`softmax_cross_entropy`. Elementwise operations broadcast as NumPy does;
-the gradient of a broadcast input is summed back to the input's shape
-(:func:`unbroadcast`).
+The scalar engine of :mod:`mlcourse.reference.autograd_scalar`, with NumPy
+arrays in place of numbers and just the operations a multilayer perceptron
+needs: ``+ - * / **``, ``@``, ``sum``, ``mean``, ``exp``, ``log``, ``tanh``,
+``sigmoid``, ``relu`` and :func:`softmax_cross_entropy`. Elementwise
+operations broadcast as NumPy does; the gradient of a broadcast input is
+summed back to the input's shape (:func:`unbroadcast`).
 
 Each operation builds its result with :meth:`Tensor.from_op` and attaches a
 closure that sends the result's gradient to its inputs through
@@ -13,6 +13,12 @@ closure that sends the result's gradient to its inputs through
 reverse topological order. As in PyTorch, gradients of leaves accumulate over
 calls to ``backward`` (set ``.grad = None`` between steps); tensors created with
 ``requires_grad=False`` (data, constants) get no gradient and no graph.
+
+Values follow IEEE 754 as PyTorch's do, silently: ``exp`` overflows to inf,
+``x ** -1`` at 0 is inf, ``x ** 0.5`` has an infinite slope at 0, NaN
+propagates. One exception, on purpose: :meth:`Tensor.log` of zero or a
+negative entry is an error (PyTorch gives -inf or NaN), because in a network
+it is a bug, best reported where it happens.
 """
 
 from __future__ import annotations
@@ -22,11 +28,37 @@ from numbers import Real
 import numpy as np
 
 from mlcourse.reference.autograd_scalar import topological_order
-from mlcourse.reference.losses import log_softmax
+from mlcourse.reference.losses import check_logits_and_labels, log_softmax
+from mlcourse.validation import (
+    check_array,
+    check_bool,
+    check_int,
+    check_number,
+    check_sequence,
+    check_type,
+    describe,
+)
+
+
+def _check_shape(shape) -> tuple[int, ...]:
+    """`shape` as a tuple of non-negative integers."""
+    sizes = check_sequence("shape", shape, what="sizes")
+    return tuple(check_int(f"shape[{i}]", n, low=0) for i, n in enumerate(sizes))
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Sum `grad` down to `shape`: an input that broadcasting copied gets the sum of the copies' gradients."""
+    """Sum `grad` down to `shape`, the shape of an input that was broadcast.
+
+    An input that broadcasting copied gets the sum of the copies' gradients.
+    `shape` must broadcast to ``grad.shape``; anything else is an error.
+    """
+    grad, shape = check_array("grad", grad, finite=False), _check_shape(shape)
+    if len(shape) > grad.ndim or any(
+        size not in (1, out) for size, out in zip(shape[::-1], grad.shape[::-1])
+    ):
+        raise ValueError(
+            f"shape {shape} does not broadcast to the gradient's shape {grad.shape}"
+        )
     while grad.ndim > len(shape):  # axes that broadcasting added in front
         grad = grad.sum(axis=0)
     for axis, size in enumerate(shape):  # axes of length 1 that were stretched
@@ -36,24 +68,23 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 
 class Tensor:
-    """A NumPy array that records the operations applied to it, for reverse-mode differentiation.
+    """A NumPy array that records the operations applied to it, for backprop.
 
-    `data` is copied; integers become float64, other floating types are kept.
-    After ``loss.backward()``, ``.grad`` holds d(loss)/d(tensor), same shape as ``.data``.
+    `data` (an array or anything ``np.array`` accepts: numbers, nested lists)
+    is copied; booleans and integers become float64, floating types are kept;
+    NaN and infinities are allowed, as in PyTorch. After ``loss.backward()``,
+    ``.grad`` holds d(loss)/d(tensor), same shape as ``.data``.
     """
 
-    __array_ufunc__ = (
-        None  # `array * tensor` calls Tensor.__rmul__ instead of looping in NumPy
-    )
+    # `array * tensor` calls Tensor.__rmul__ instead of looping in NumPy
+    __array_ufunc__ = None
 
     def __init__(self, data, requires_grad: bool = False):
-        array = np.array(data)
+        array = np.array(check_array("data", data, finite=False))
         if array.dtype.kind in "biu":
             array = array.astype(np.float64)
-        elif array.dtype.kind != "f":
-            raise TypeError(f"Tensor holds real numbers, got dtype {array.dtype}")
         self.data = array
-        self.requires_grad = bool(requires_grad)
+        self.requires_grad = check_bool("requires_grad", requires_grad)
         self.grad: np.ndarray | None = None
         self._parents: tuple[Tensor, ...] = ()
         self._backward = lambda: None  # a leaf passes nothing on
@@ -66,20 +97,32 @@ class Tensor:
 
     def __repr__(self) -> str:
         op = f", op={self._op}" if self._op else ""
-        return f"Tensor(shape={self.shape}, dtype={self.data.dtype}, requires_grad={self.requires_grad}{op})"
+        return (
+            f"Tensor(shape={self.shape}, dtype={self.data.dtype}, "
+            f"requires_grad={self.requires_grad}{op})"
+        )
 
     def item(self) -> float:
         """The value of a one-element tensor as a Python float."""
+        if self.data.size != 1:
+            raise ValueError(
+                f"item() needs a tensor of one element, got shape {self.shape}"
+            )
         return self.data.item()
 
     def detach(self) -> Tensor:
-        """The same values as a new leaf without gradient: gradients do not flow through it."""
+        """The same values as a new leaf without gradient (none flows through)."""
         return Tensor(self.data)
 
-    # -- the two building blocks of every operation ------------------------------------
+    # -- the two building blocks of every operation -----------------------------
     @staticmethod
     def from_op(data: np.ndarray, parents: tuple[Tensor, ...], op: str) -> Tensor:
-        """The result of operation `op` on `parents`; it joins the graph if a parent needs a gradient."""
+        """The result of operation `op` on `parents`.
+
+        It joins the graph (records its parents) if a parent needs a gradient.
+        """
+        parents = check_sequence("parents", parents, of=Tensor, what="Tensors")
+        check_type("op", op, str, "the operation's name (a string)")
         needs_grad = tuple(p for p in parents if p.requires_grad)
         out = Tensor(data, requires_grad=bool(needs_grad))
         out._parents, out._op = needs_grad, op
@@ -94,7 +137,7 @@ class Tensor:
         )
         self.grad = grad.copy() if self.grad is None else self.grad + grad
 
-    # -- elementwise operations with broadcasting ----------------------------------------
+    # -- elementwise operations with broadcasting -------------------------------
     def __add__(self, other) -> Tensor:
         other = _broadcastable(other, self, "+")
         out = Tensor.from_op(self.data + other.data, (self, other), "+")
@@ -118,14 +161,23 @@ class Tensor:
         return out
 
     def __pow__(self, exponent: float) -> Tensor:
-        if not isinstance(exponent, Real):
+        """``x ** p`` for a constant number `p`; IEEE results (inf, NaN) at 0."""
+        if isinstance(exponent, (Tensor, np.ndarray)):
             raise TypeError(
                 "only a constant exponent is supported: x ** 2, not x ** y"
             )
-        out = Tensor.from_op(self.data**exponent, (self,), f"**{exponent:g}")
+        exponent = check_number("exponent", exponent)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            value = self.data**exponent
+        out = Tensor.from_op(value, (self,), f"**{exponent:g}")
 
-        def _backward():
-            self.add_to_grad(out.grad * exponent * self.data ** (exponent - 1))
+        def _backward():  # d(x^p)/dx = p x^(p-1); 0 for p = 0, as in PyTorch
+            if exponent == 0:
+                self.add_to_grad(np.zeros_like(self.data))
+                return
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                slope = exponent * self.data ** (exponent - 1)
+            self.add_to_grad(out.grad * slope)
 
         out._backward = _backward
         return out
@@ -133,7 +185,7 @@ class Tensor:
     def _unary(
         self, value: np.ndarray, local_derivative: np.ndarray, op: str
     ) -> Tensor:
-        """An elementwise function whose derivative at each entry is `local_derivative`."""
+        """An elementwise function with slope `local_derivative` at each entry."""
         out = Tensor.from_op(value, (self,), op)
 
         def _backward():
@@ -143,15 +195,17 @@ class Tensor:
         return out
 
     def exp(self) -> Tensor:
-        """Elementwise e**x."""
-        e = np.exp(self.data)
+        """Elementwise e**x (inf where it overflows, as in PyTorch)."""
+        with np.errstate(over="ignore"):
+            e = np.exp(self.data)
         return self._unary(e, e, "exp")
 
     def log(self) -> Tensor:
-        """Elementwise natural logarithm; every entry must be positive."""
+        """Elementwise natural logarithm; an entry of 0 or less is an error."""
         if np.any(self.data <= 0):
             raise ValueError(
-                f"log of {np.count_nonzero(self.data <= 0)} non-positive entries"
+                f"log of {np.count_nonzero(self.data <= 0)} entries <= 0: the "
+                "logarithm needs positive numbers (PyTorch would give -inf or NaN)"
             )
         return self._unary(np.log(self.data), 1.0 / self.data, "log")
 
@@ -161,26 +215,31 @@ class Tensor:
         return self._unary(t, 1.0 - t * t, "tanh")
 
     def sigmoid(self) -> Tensor:
-        """Elementwise logistic function 1 / (1 + e**-x)."""
-        s = 0.5 * (
-            1.0 + np.tanh(0.5 * self.data)
-        )  # = 1 / (1 + e^-x), without overflow
+        """Elementwise logistic function 1 / (1 + e**-x), accurate on both tails.
+
+        The exponential is always of -|x|, so it never overflows, and for
+        negative x the result e**x / (1 + e**x) keeps its relative precision
+        (1 - tanh, or 1 / (1 + e**-x) at large -x, would round it to 0).
+        """
+        e = np.exp(-np.abs(self.data))
+        s = np.where(self.data >= 0, 1.0, e) / (1.0 + e)
         return self._unary(s, s * (1.0 - s), "sigmoid")
 
     def relu(self) -> Tensor:
-        """Elementwise max(x, 0); its derivative at 0 is taken as 0, as in PyTorch and TensorFlow."""
+        """Elementwise max(x, 0); its derivative at 0 is 0, as in the frameworks."""
         return self._unary(
             np.maximum(self.data, 0),
             (self.data > 0).astype(self.data.dtype),
             "relu",
         )
 
-    # -- matrix product and reductions ---------------------------------------------------
+    # -- matrix product and reductions ------------------------------------------
     def __matmul__(self, other) -> Tensor:
         other = _lift(other, like=self)
         if self.data.ndim != 2 or other.data.ndim != 2:
             raise ValueError(
-                f"matmul needs two 2-D arrays, got shapes {self.shape} @ {other.shape}"
+                "matmul needs two 2-D arrays, "
+                f"got shapes {self.shape} @ {other.shape}"
             )
         if self.shape[1] != other.shape[0]:
             raise ValueError(
@@ -199,6 +258,8 @@ class Tensor:
         self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False
     ) -> Tensor:
         """Sum over `axis` (all axes by default), as ``np.sum``."""
+        axis = _check_axis(axis, self.data.ndim)
+        keepdims = check_bool("keepdims", keepdims)
         out = Tensor.from_op(
             self.data.sum(axis=axis, keepdims=keepdims), (self,), "sum"
         )
@@ -217,15 +278,20 @@ class Tensor:
     def mean(
         self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False
     ) -> Tensor:
-        """Mean over `axis` (all axes by default), as ``np.mean``."""
+        """Mean over `axis` (all axes by default), as ``np.mean``.
+
+        The mean of no entries is NaN, as in PyTorch.
+        """
         total = self.sum(axis=axis, keepdims=keepdims)
-        return total * (total.data.size / self.data.size)
+        count = self.data.size // max(total.data.size, 1)  # entries per mean
+        return total * (1.0 / count if count else np.nan)
 
     def backward(self, grad=None) -> None:
-        """Fill in ``.grad`` of every tensor this one depends on, by the chain rule in reverse.
+        """Fill in ``.grad`` of every tensor this one depends on (chain rule).
 
-        From a one-element tensor (a loss) `grad` may be left out: d(loss)/d(loss) = 1.
-        From any other tensor, pass `grad`, the gradient of some scalar with respect to it.
+        From a one-element tensor (a loss) `grad` may be left out:
+        d(loss)/d(loss) = 1. From any other tensor, pass `grad`, the gradient
+        of some scalar with respect to it (this tensor's shape).
         """
         if not self.requires_grad:
             raise ValueError(
@@ -235,14 +301,15 @@ class Tensor:
         if grad is None:
             if self.data.size != 1:
                 raise ValueError(
-                    f"backward() needs grad= for a non-scalar tensor of shape {self.shape}; "
-                    "reduce it to a scalar first (.sum(), .mean()) or pass its gradient"
+                    f"backward() on shape {self.shape} needs grad=, "
+                    "or a .sum() or .mean() first"
                 )
             grad = np.ones_like(self.data)
-        grad = np.asarray(grad, dtype=self.data.dtype)
+        grad = check_array("grad", grad, finite=False).astype(self.data.dtype)
         if grad.shape != self.shape:
             raise ValueError(
-                f"grad has shape {grad.shape}, but the tensor has shape {self.shape}"
+                f"grad has shape {grad.shape}, "
+                f"but the tensor has shape {self.shape}"
             )
         order = topological_order(self)
         for node in order:
@@ -252,7 +319,7 @@ class Tensor:
         for node in reversed(order):  # each tensor after every tensor that uses it
             node._backward()
 
-    # -- the rest, through the operations above ------------------------------------------
+    # -- the rest, through the operations above ---------------------------------
     def __neg__(self) -> Tensor:
         return self * -1.0
 
@@ -279,28 +346,16 @@ class Tensor:
 
 
 def softmax_cross_entropy(logits: Tensor, labels: np.ndarray) -> Tensor:
-    """Mean cross-entropy of `logits` ``(n, K)`` against integer `labels` ``(n,)``; stable for any logits.
+    """Mean cross-entropy of `logits` ``(n, K)`` against integer `labels` ``(n,)``.
 
-    The value uses :func:`mlcourse.reference.losses.log_softmax`; the gradient with respect
-    to the logits is ``(softmax(logits) - onehot(labels)) / n``.
+    Stable for any logits: the value uses
+    :func:`mlcourse.reference.losses.log_softmax`; the gradient with respect
+    to the logits is ``(softmax(logits) - onehot(labels)) / n``. Accepts the
+    inputs :func:`mlcourse.reference.losses.cross_entropy` accepts.
     """
-    if not isinstance(logits, Tensor):
-        raise TypeError(f"logits must be a Tensor, got {type(logits).__name__}")
-    labels = np.asarray(labels)
-    if logits.data.ndim != 2:
-        raise ValueError(
-            f"logits must have shape (batch, classes), got {logits.shape}"
-        )
-    n, n_classes = logits.shape
-    if labels.shape != (n,) or not np.issubdtype(labels.dtype, np.integer):
-        raise ValueError(
-            f"labels must be {n} integer class indices, got shape {labels.shape}, "
-            f"dtype {labels.dtype}"
-        )
-    if n and (labels.min() < 0 or labels.max() >= n_classes):
-        raise ValueError(
-            f"labels must lie in [0, {n_classes}), got {labels.min()}..{labels.max()}"
-        )
+    check_type("logits", logits, Tensor)
+    _, labels = check_logits_and_labels(logits.data, labels)
+    n = len(labels)
     log_p = log_softmax(logits.data).astype(logits.data.dtype, copy=False)
     rows = np.arange(n)
     out = Tensor.from_op(-log_p[rows, labels].mean(), (logits,), "cross_entropy")
@@ -315,24 +370,45 @@ def softmax_cross_entropy(logits: Tensor, labels: np.ndarray) -> Tensor:
 
 
 def _lift(x, like: Tensor) -> Tensor:
-    """`x` as a Tensor; a plain number takes the dtype of `like` (so 2.0 * float32 stays float32)."""
+    """`x` as a Tensor; a plain number takes the dtype of `like`.
+
+    So ``2.0 * x`` stays float32 when `x` is float32.
+    """
     if isinstance(x, Tensor):
         return x
     if isinstance(x, Real) and not isinstance(x, bool):
         return Tensor(np.asarray(x, dtype=like.data.dtype))
     if isinstance(x, np.ndarray):
         return Tensor(x)
-    raise TypeError(f"cannot combine a Tensor with {type(x).__name__}")
+    raise TypeError(
+        "a Tensor combines with numbers, NumPy arrays and Tensors, "
+        f"not {describe(x)}"
+    )
+
+
+def _check_axis(axis, ndim: int) -> int | tuple[int, ...] | None:
+    """`axis` of a reduction: None, an axis, or a tuple of distinct axes."""
+    if axis is None:
+        return None
+    if isinstance(axis, tuple):
+        axes = tuple(
+            check_int(f"axis[{i}]", a, low=-ndim, high=ndim - 1)
+            for i, a in enumerate(axis)
+        )
+        if len({a % ndim for a in axes}) != len(axes):
+            raise ValueError(f"axis repeats an axis: {axis}")
+        return axes
+    return check_int("axis", axis, low=-ndim, high=ndim - 1)
 
 
 def _broadcastable(x, like: Tensor, op: str) -> Tensor:
-    """`x` as a Tensor, after checking that its shape broadcasts with that of `like`."""
+    """`x` as a Tensor, after checking that its shape broadcasts with `like`'s."""
     x = _lift(x, like)
     try:
         np.broadcast_shapes(like.shape, x.shape)
     except ValueError:
         raise ValueError(
-            f"{op}: shapes {like.shape} and {x.shape} do not broadcast (trailing "
-            "axes must be equal or 1)"
+            f"shapes {like.shape} {op} {x.shape} do not broadcast: "
+            "trailing axes must match or be 1"
         ) from None
     return x

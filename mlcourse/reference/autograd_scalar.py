@@ -1,4 +1,4 @@
-"""Reverse-mode automatic differentiation on single numbers (chapter "Backpropagation").
+"""Reverse-mode automatic differentiation on numbers (chapter "Backpropagation").
 
 The idea in its plainest form. Every :class:`Scalar` remembers the values it
 was computed from (its *parents*) and a small closure, ``_backward``, that
@@ -6,26 +6,40 @@ applies the chain rule for that one operation: given the gradient of the final
 result with respect to this node, it adds the node's contribution to each
 parent's gradient. :meth:`Scalar.backward` visits the nodes in reverse
 topological order, so that a node passes its gradient on only once every use
-of it has contributed. The array engine in :mod:`mlcourse.reference.autograd` works the
-same way on NumPy arrays.
+of it has contributed. The array engine in :mod:`mlcourse.reference.autograd`
+works the same way on NumPy arrays.
 
 Like PyTorch, gradients of leaves (inputs and parameters) accumulate over calls
 to ``backward``; gradients of intermediate nodes are recomputed on each call.
+Like PyTorch's float64 arithmetic, values follow IEEE 754: ``exp(1000)`` is
+``inf``, ``0 ** -1`` is ``inf``, ``(-8) ** 0.5`` is NaN, where plain Python
+floats would raise. One exception, on purpose: :meth:`Scalar.log` of zero or a
+negative number is an error (PyTorch gives -inf or NaN), because in a
+network it is a bug, best reported where it happens. ``.data`` is another
+name for ``.value`` (micrograd's name), so micrograd-style code runs as is.
 """
 
 from __future__ import annotations
 
 import math
-from numbers import Real
+
+import numpy as np
+
+from mlcourse.validation import check_number, describe
 
 
 def topological_order(root):
-    """The nodes `root` depends on, each listed after all of its parents; `root` comes last.
+    """The nodes `root` depends on, each after all of its parents; `root` last.
 
     Works for any node with a ``_parents`` tuple (:class:`Scalar` and
-    :class:`mlcourse.reference.autograd.Tensor`). A depth-first search with an explicit
-    stack, so that long chains do not hit Python's recursion limit.
+    :class:`mlcourse.reference.autograd.Tensor`). A depth-first search with an
+    explicit stack, so that long chains do not hit Python's recursion limit.
     """
+    if not isinstance(getattr(root, "_parents", None), tuple):
+        raise TypeError(
+            f"root must be a Scalar or a Tensor (a node of a graph), "
+            f"got {describe(root)}"
+        )
     order, visited = [], set()
     stack = [(root, False)]
     while stack:
@@ -39,22 +53,51 @@ def topological_order(root):
     return order
 
 
+def _power(base: float, exponent: float) -> float:
+    """``base ** exponent`` as IEEE 754 (and PyTorch) define it, never raising.
+
+    Python raises ``ZeroDivisionError`` for ``0.0 ** -1``, ``OverflowError``
+    for ``10.0 ** 400`` and returns a complex number for ``(-8.0) ** 0.5``;
+    C's ``pow``, which NumPy and PyTorch use, gives inf, inf and NaN.
+    """
+    with np.errstate(all="ignore"):
+        return float(np.float64(base) ** exponent)
+
+
+def _exp(x: float) -> float:
+    """e**x, ``inf`` where it overflows (Python's ``math.exp`` raises there)."""
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return math.inf
+
+
 class Scalar:
-    """A float that records how it was computed, so that gradients can flow back to its inputs."""
+    """A float that records how it was computed, so gradients can flow back.
+
+    `value` is a real number (NaN and infinities allowed, as in PyTorch);
+    ``.data`` is the same number under micrograd's name.
+    """
 
     def __init__(self, value: float, _parents: tuple = (), _op: str = ""):
-        if isinstance(value, bool) or not isinstance(value, Real):
-            raise TypeError(
-                f"Scalar holds a real number, got {type(value).__name__}"
-            )
-        self.value = float(value)
+        self.value = check_number("value", value, allow_inf=True, allow_nan=True)
         self.grad = 0.0  # d(output)/d(self), filled in by backward()
         self._parents = _parents
         self._op = _op  # for printing the graph
         self._backward = lambda: None  # a leaf passes nothing on
 
+    @property
+    def data(self) -> float:
+        """The value, under the name micrograd uses (``Value.data``)."""
+        return self.value
+
+    @data.setter
+    def data(self, value: float) -> None:
+        self.value = check_number("data", value, allow_inf=True, allow_nan=True)
+
     def __repr__(self) -> str:
-        return f"Scalar({self.value:.6g}, grad={self.grad:.6g}{', op=' + self._op if self._op else ''})"
+        op = f", op={self._op}" if self._op else ""
+        return f"Scalar({self.value:.6g}, grad={self.grad:.6g}{op})"
 
     # Each operation: compute the value, then say how to send a gradient back.
     def __add__(self, other) -> Scalar:
@@ -80,20 +123,23 @@ class Scalar:
         return out
 
     def __pow__(self, exponent: float) -> Scalar:
-        if not isinstance(exponent, Real):
+        """``x ** p`` for a constant number `p`; IEEE results (inf, NaN) at 0."""
+        if isinstance(exponent, Scalar):
             raise TypeError(
                 "only a constant exponent is supported: x ** 2, not x ** y"
             )
-        out = Scalar(self.value**exponent, (self,), f"**{exponent:g}")
+        exponent = check_number("exponent", exponent)
+        out = Scalar(_power(self.value, exponent), (self,), f"**{exponent:g}")
 
-        def _backward():  # d(x^p)/dx = p x^(p-1)
-            self.grad += exponent * self.value ** (exponent - 1) * out.grad
+        def _backward():  # d(x^p)/dx = p x^(p-1); 0 for p = 0, as in PyTorch
+            if exponent != 0:
+                self.grad += exponent * _power(self.value, exponent - 1) * out.grad
 
         out._backward = _backward
         return out
 
     def _unary(self, value: float, local_derivative: float, op: str) -> Scalar:
-        """A one-input operation whose derivative at this point is `local_derivative`."""
+        """A one-input operation whose derivative here is `local_derivative`."""
         out = Scalar(value, (self,), op)
 
         def _backward():
@@ -103,14 +149,17 @@ class Scalar:
         return out
 
     def exp(self) -> Scalar:
-        """e**x."""
-        e = math.exp(self.value)
+        """e**x (``inf`` beyond x = 709.78, as in float64 PyTorch)."""
+        e = _exp(self.value)
         return self._unary(e, e, "exp")  # d(e^x)/dx = e^x
 
     def log(self) -> Scalar:
-        """Natural logarithm of a positive number."""
-        if self.value <= 0:
-            raise ValueError(f"log of a non-positive number: {self.value}")
+        """Natural logarithm of a positive number (0 or less is an error)."""
+        if self.value <= 0:  # (NaN passes, and gives NaN like every operation)
+            raise ValueError(
+                f"log of {self.value!r}: the logarithm needs a positive number "
+                "(PyTorch would return -inf or NaN)"
+            )
         return self._unary(math.log(self.value), 1.0 / self.value, "log")
 
     def tanh(self) -> Scalar:
@@ -119,10 +168,14 @@ class Scalar:
         return self._unary(t, 1.0 - t * t, "tanh")
 
     def sigmoid(self) -> Scalar:
-        """Logistic function 1 / (1 + e**-x)."""
-        s = 0.5 * (
-            1.0 + math.tanh(0.5 * self.value)
-        )  # = 1 / (1 + e^-x), without overflow
+        """Logistic function 1 / (1 + e**-x), accurate on both tails.
+
+        The exponential is always of -|x|, so it never overflows, and for
+        negative x the result e**x / (1 + e**x) keeps its relative precision
+        (1 - tanh, or 1 / (1 + e**-x) at large -x, would round it to 0).
+        """
+        e = _exp(-abs(self.value))
+        s = 1.0 / (1.0 + e) if self.value >= 0 else e / (1.0 + e)
         return self._unary(s, s * (1.0 - s), "sigmoid")
 
     def relu(self) -> Scalar:
@@ -130,7 +183,7 @@ class Scalar:
         return self._unary(max(self.value, 0.0), float(self.value > 0), "relu")
 
     def backward(self) -> None:
-        """Fill in ``.grad`` of every node this one depends on with d(self)/d(node)."""
+        """Fill in ``.grad`` of every node this one depends on: d(self)/d(node)."""
         order = topological_order(self)
         for node in order:
             if node._parents:  # intermediate nodes start from zero on every call
@@ -164,4 +217,11 @@ class Scalar:
 
 def _as_scalar(x) -> Scalar:
     """`x` itself if it is a Scalar, else a new leaf holding the number `x`."""
-    return x if isinstance(x, Scalar) else Scalar(x)
+    if isinstance(x, Scalar):
+        return x
+    try:
+        return Scalar(x)
+    except TypeError:
+        raise TypeError(
+            f"a Scalar combines with numbers and Scalars, not {describe(x)}"
+        ) from None

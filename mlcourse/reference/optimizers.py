@@ -1,86 +1,96 @@
-"""Reference optimizers in NumPy: SGD (plain, heavy-ball or Nesterov momentum), AdaGrad, RMSProp, Adam, AdamW.
+"""Reference optimizers in NumPy: SGD with momentum, AdaGrad, RMSProp, Adam, AdamW.
 
 The optimizers chapter derives each one and checks it against ``torch.optim``
 and ``keras.optimizers``; later chapters reuse them wherever an update rule
 should be visible rather than hidden inside a framework. They share one small
 interface::
 
-    opt = Adam(lr=1e-3)         # lr: a float, or a schedule (any callable step -> lr)
-    opt.step(params, grads)     # lists of NumPy arrays; updates `params` in place
+    opt = Adam(lr=1e-3)  # lr: a float, or a schedule (any callable step -> lr)
+    opt.step(params, grads)  # lists of NumPy arrays; updates `params` in place
 
 An optimizer keeps its state (velocities, moment estimates) per parameter,
 by position in the list, so pass the same parameters in the same order at
 every step. The learning rate has no default: the frameworks disagree on it.
 The other defaults follow PyTorch; where Keras computes something
 differently, a keyword argument switches to Keras's form, and the docstring
-says which.
+says which. Hyperparameters are checked when an optimizer is built, and the
+parameters and gradients at every step, with errors that name them.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from numbers import Real
 
 import numpy as np
 
+from mlcourse.validation import (
+    check_array,
+    check_bool,
+    check_choice,
+    check_number,
+    check_sequence,
+    check_type,
+    describe,
+)
+
 LearningRate = float | Callable[[int], float]
 
+# beta1, beta2, rho, momentum: averaging factors in [0, 1)
+_FACTOR = dict(low=0, high=1, high_open=True)
 
-def _check_number(
-    name: str,
-    value: float,
-    low: float,
-    high: float = math.inf,
-    *,
-    high_open: bool = False,
-) -> float:
-    """`value` as a float, or a ValueError naming `name` and the allowed range."""
-    if isinstance(value, bool) or not isinstance(
-        value, (int, float, np.integer, np.floating)
-    ):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    value = float(value)
-    too_high = value >= high if high_open else value > high
-    if not math.isfinite(value) or value < low or too_high:
-        bracket = ")" if high_open else "]"
-        raise ValueError(
-            f"{name} must be in [{low:g}, {high:g}{bracket}, got {value}"
+
+def _check_lr(lr) -> LearningRate:
+    """`lr` as a float >= 0, or a schedule, checked by calling it at step 0."""
+    if callable(lr):
+        _rate_at(lr, 0)  # a schedule that cannot give step 0's rate fails now
+        return lr
+    if isinstance(lr, bool) or not isinstance(lr, (Real, np.number)):
+        raise TypeError(
+            f"lr must be a number or a schedule (a function of the step), "
+            f"got {describe(lr)}"
         )
-    return value
+    return check_number("lr", lr, low=0)
+
+
+def _rate_at(schedule: Callable[[int], float], step: int) -> float:
+    """``schedule(step)``, checked to be a finite non-negative number."""
+    try:
+        value = schedule(step)
+    except TypeError as error:
+        raise TypeError(
+            f"lr must be a schedule callable with the step number, "
+            f"but lr({step}) raised TypeError: {error}"
+        ) from None
+    return check_number(f"lr({step})", value, low=0)
 
 
 class Optimizer:
-    """The shared interface: learning rate (a float or a schedule), step count, per-parameter state.
+    """The shared interface: learning rate, step count, per-parameter state.
 
-    A subclass defines :meth:`init_state` (the arrays it keeps per parameter)
-    and :meth:`update` (one parameter's update, in place).
+    `lr` is a non-negative number, or a schedule: any function that takes the
+    step number (from 0) and returns the learning rate. A subclass defines
+    :meth:`init_state` (the arrays it keeps per parameter) and :meth:`update`
+    (one parameter's update, in place); :meth:`step` checks their inputs.
     """
 
     def __init__(self, lr: LearningRate) -> None:
-        if not callable(lr):
-            lr = _check_number("learning rate", lr, 0.0)
-        self.lr = lr
+        self.lr = _check_lr(lr)
         self.steps = 0  # how many times step() has run
-        self.state: list[dict[str, np.ndarray]] | None = (
-            None  # one dict per parameter
-        )
+        self.state: list[dict[str, np.ndarray]] | None = None  # one per parameter
 
     def learning_rate(self) -> float:
-        """The learning rate the next step will use: `lr`, or ``lr(steps)`` for a schedule."""
+        """The next step's learning rate: `lr`, or ``lr(steps)`` for a schedule."""
         if not callable(self.lr):
             return self.lr
-        value = float(self.lr(self.steps))
-        if not math.isfinite(value) or value < 0:
-            raise ValueError(
-                f"the schedule returned learning rate {value} at step {self.steps}"
-            )
-        return value
+        return _rate_at(self.lr, self.steps)
 
     def step(
         self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]
     ) -> None:
-        """Update each array in `params` in place, using the gradient at the same position in `grads`."""
-        grads = self._check(params, grads)
+        """Update each array of `params` in place, with its gradient in `grads`."""
+        params, grads = self._check(params, grads)
         if self.state is None:
             self.state = [self.init_state(p) for p in params]
         lr = self.learning_rate()
@@ -104,11 +114,10 @@ class Optimizer:
 
     def _check(
         self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]
-    ) -> list[np.ndarray]:
-        if isinstance(params, np.ndarray) or isinstance(grads, np.ndarray):
-            raise TypeError(
-                "params and grads must be lists of arrays, e.g. [w, b], not a single array"
-            )
+    ) -> tuple[tuple[np.ndarray, ...], list[np.ndarray]]:
+        """The parameters, and the gradients as arrays of the parameters' dtypes."""
+        params = check_sequence("params", params, what="arrays, e.g. [w, b]")
+        grads = check_sequence("grads", grads, what="arrays, e.g. [dw, db]")
         if len(params) == 0:
             raise ValueError("params is empty: there is nothing to update")
         if len(params) != len(grads):
@@ -117,39 +126,39 @@ class Optimizer:
             )
         if self.state is not None and len(params) != len(self.state):
             raise ValueError(
-                f"this optimizer holds state for {len(self.state)} parameters but got {len(params)}; "
-                "pass the same parameters, in the same order, at every step"
+                f"this optimizer holds state for {len(self.state)} parameters "
+                f"but got {len(params)}; pass the same parameters, in the same "
+                "order, at every step"
             )
         checked = []
         for i, (param, grad) in enumerate(zip(params, grads)):
-            if not isinstance(param, np.ndarray) or not np.issubdtype(
-                param.dtype, np.floating
-            ):
-                kind = (
-                    param.dtype
-                    if isinstance(param, np.ndarray)
-                    else type(param).__name__
-                )
+            if not isinstance(param, np.ndarray) or param.dtype.kind != "f":
                 raise TypeError(
-                    f"parameter {i} must be a floating-point NumPy array (updated in place), got {kind}"
+                    f"parameter {i} must be a floating-point NumPy array "
+                    f"(updated in place), got {describe(param)}"
                 )
-            grad = np.asarray(grad, dtype=param.dtype)
+            grad = check_array(
+                f"the gradient of parameter {i}", grad, kind="fiu", finite=False
+            )
             if grad.shape != param.shape:
                 raise ValueError(
-                    f"parameter {i} has shape {param.shape} but its gradient has shape {grad.shape}"
+                    f"parameter {i} has shape {param.shape} "
+                    f"but its gradient has shape {grad.shape}"
                 )
             if self.state is not None and any(
                 s.shape != param.shape for s in self.state[i].values()
             ):
                 raise ValueError(
-                    f"parameter {i} changed shape to {param.shape} since the first step"
+                    f"parameter {i} changed shape to {param.shape} "
+                    "since the first step"
                 )
             if not np.all(np.isfinite(grad)):
                 raise ValueError(
-                    f"the gradient of parameter {i} holds NaN or inf at step {self.steps}"
+                    f"the gradient of parameter {i} holds NaN or inf "
+                    f"at step {self.steps}"
                 )
-            checked.append(grad)
-        return checked
+            checked.append(grad.astype(param.dtype, copy=False))
+        return params, checked
 
     def __repr__(self) -> str:
         settings = ", ".join(
@@ -187,14 +196,12 @@ class SGD(Optimizer):
         lr_in_velocity: bool = False,
     ) -> None:
         super().__init__(lr)
-        self.momentum = _check_number(
-            "momentum", momentum, 0.0, 1.0, high_open=True
-        )
-        if nesterov and self.momentum == 0:
-            raise ValueError("Nesterov momentum needs momentum > 0")
-        self.nesterov = bool(nesterov)
-        self.weight_decay = _check_number("weight_decay", weight_decay, 0.0)
-        self.lr_in_velocity = bool(lr_in_velocity)
+        self.momentum = check_number("momentum", momentum, **_FACTOR)
+        self.nesterov = check_bool("nesterov", nesterov)
+        if self.nesterov and self.momentum == 0:
+            raise ValueError("nesterov=True needs momentum > 0, got momentum=0")
+        self.weight_decay = check_number("weight_decay", weight_decay, low=0)
+        self.lr_in_velocity = check_bool("lr_in_velocity", lr_in_velocity)
 
     def init_state(self, param: np.ndarray) -> dict[str, np.ndarray]:
         return {"velocity": np.zeros_like(param)} if self.momentum else {}
@@ -217,13 +224,13 @@ class SGD(Optimizer):
 
 
 class AdaGrad(Optimizer):
-    """AdaGrad: divide each coordinate's step by the root of its summed squared gradients.
+    """AdaGrad: divide each coordinate's step by the root of its summed squares.
 
     ::
 
-        s ← s + g² ;   p ← p − lr · g / (√s + ε)        PyTorch (s₀ = 0, ε = 1e-10)
-                       p ← p − lr · g / √(s + ε)        Keras, eps_inside_sqrt=True
-                                                        (with initial_accumulator=0.1, ε = 1e-7)
+        s ← s + g² ;   p ← p − lr · g / (√s + ε)    PyTorch (s₀ = 0, ε = 1e-10)
+                       p ← p − lr · g / √(s + ε)    Keras, eps_inside_sqrt=True
+                                 (with initial_accumulator=0.1, ε = 1e-7)
     """
 
     def __init__(
@@ -234,11 +241,11 @@ class AdaGrad(Optimizer):
         eps_inside_sqrt: bool = False,
     ) -> None:
         super().__init__(lr)
-        self.eps = _check_number("eps", eps, 0.0)
-        self.initial_accumulator = _check_number(
-            "initial_accumulator", initial_accumulator, 0.0
+        self.eps = check_number("eps", eps, low=0)
+        self.initial_accumulator = check_number(
+            "initial_accumulator", initial_accumulator, low=0
         )
-        self.eps_inside_sqrt = bool(eps_inside_sqrt)
+        self.eps_inside_sqrt = check_bool("eps_inside_sqrt", eps_inside_sqrt)
 
     def init_state(self, param):
         return {"sum_sq": np.full_like(param, self.initial_accumulator)}
@@ -253,12 +260,15 @@ class AdaGrad(Optimizer):
 
 
 class RMSProp(Optimizer):
-    """RMSProp: like AdaGrad, but with an exponential moving average of squared gradients.
+    """RMSProp: AdaGrad with a moving average of squared gradients instead of a sum.
 
     ::
 
-        s ← ρ s + (1 − ρ) g² ;   p ← p − lr · g / (√s + ε)     PyTorch (its `alpha` = ρ = 0.99, ε = 1e-8)
-                                 p ← p − lr · g / √(s + ε)     Keras, eps_inside_sqrt=True (ρ = 0.9, ε = 1e-7)
+        s ← ρ s + (1 − ρ) g² ;   p ← p − lr · g / (√s + ε)   PyTorch
+                                 p ← p − lr · g / √(s + ε)   Keras (eps_inside_sqrt)
+
+    PyTorch's defaults are ρ = 0.99 (its `alpha`) and ε = 1e-8; Keras's
+    ρ = 0.9 and ε = 1e-7.
     """
 
     def __init__(
@@ -269,9 +279,9 @@ class RMSProp(Optimizer):
         eps_inside_sqrt: bool = False,
     ) -> None:
         super().__init__(lr)
-        self.rho = _check_number("rho", rho, 0.0, 1.0, high_open=True)
-        self.eps = _check_number("eps", eps, 0.0)
-        self.eps_inside_sqrt = bool(eps_inside_sqrt)
+        self.rho = check_number("rho", rho, **_FACTOR)
+        self.eps = check_number("eps", eps, low=0)
+        self.eps_inside_sqrt = check_bool("eps_inside_sqrt", eps_inside_sqrt)
 
     def init_state(self, param):
         return {"mean_sq": np.zeros_like(param)}
@@ -287,12 +297,12 @@ class RMSProp(Optimizer):
 
 
 class Adam(Optimizer):
-    """Adam: momentum on the gradient (m) divided by the root of a moving average of its square (v).
+    """Adam: momentum on the gradient (m) over the root of its mean square (v).
 
-    ::
+    With t the number of this step (from 1), PyTorch's form (ε = 1e-8)::
 
-        m ← β₁ m + (1 − β₁) g ;   v ← β₂ v + (1 − β₂) g² ;   t = number of this step (from 1)
-        p ← p − lr · m̂ / (√v̂ + ε),   m̂ = m / (1 − β₁ᵗ),  v̂ = v / (1 − β₂ᵗ)       PyTorch (ε = 1e-8)
+        m ← β₁ m + (1 − β₁) g ;   v ← β₂ v + (1 − β₂) g²
+        p ← p − lr · m̂ / (√v̂ + ε),   m̂ = m / (1 − β₁ᵗ),  v̂ = v / (1 − β₂ᵗ)
 
     With ``eps_hat=True``, Keras's form (ε = 1e-7 there), where ε is added to
     √v *before* the bias correction ("epsilon hat" in Kingma and Ba)::
@@ -315,12 +325,12 @@ class Adam(Optimizer):
         eps_hat: bool = False,
     ) -> None:
         super().__init__(lr)
-        self.beta1 = _check_number("beta1", beta1, 0.0, 1.0, high_open=True)
-        self.beta2 = _check_number("beta2", beta2, 0.0, 1.0, high_open=True)
-        self.eps = _check_number("eps", eps, 0.0)
-        self.weight_decay = _check_number("weight_decay", weight_decay, 0.0)
-        self.bias_correction = bool(bias_correction)
-        self.eps_hat = bool(eps_hat)
+        self.beta1 = check_number("beta1", beta1, **_FACTOR)
+        self.beta2 = check_number("beta2", beta2, **_FACTOR)
+        self.eps = check_number("eps", eps, low=0)
+        self.weight_decay = check_number("weight_decay", weight_decay, low=0)
+        self.bias_correction = check_bool("bias_correction", bias_correction)
+        self.eps_hat = check_bool("eps_hat", eps_hat)
 
     def init_state(self, param):
         return {"m": np.zeros_like(param), "v": np.zeros_like(param)}
@@ -331,7 +341,7 @@ class Adam(Optimizer):
         self.adam_step(param, grad, state, lr)
 
     def adam_step(self, param, grad, state, lr):
-        """The Adam update proper, on a gradient that already includes any L2 term."""
+        """The Adam update proper, on a gradient that includes any L2 term."""
         m, v, t = state["m"], state["v"], self.steps + 1
         m *= self.beta1
         m += (1 - self.beta1) * grad
@@ -358,11 +368,11 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    """Adam with decoupled weight decay (Loshchilov and Hutter): shrink p, then take an Adam step.
+    """Adam with decoupled weight decay (Loshchilov and Hutter): shrink, then step.
 
     ::
 
-        p ← p − lr · λ · p        then the Adam update of :class:`Adam`, on the loss gradient alone
+        p ← p − lr · λ · p ;  then :class:`Adam`'s update, on the loss gradient
 
     The decay bypasses m and v, so every weight shrinks at the same rate
     lr·λ, however large its gradients are. PyTorch's default λ is 0.01,
@@ -401,11 +411,8 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {
 def make_optimizer(name: str, **kwargs) -> Optimizer:
     """The optimizer called `name` (see :data:`OPTIMIZERS`), built with `kwargs`.
 
-    ``make_optimizer("sgd", lr=0.1, momentum=0.9, nesterov=True)``.
+    ``make_optimizer("sgd", lr=0.1, momentum=0.9, nesterov=True)``; the name
+    is not case-sensitive.
     """
-    key = name.lower() if isinstance(name, str) else name
-    if key not in OPTIMIZERS:
-        raise ValueError(
-            f"unknown optimizer {name!r}; choose from {', '.join(OPTIMIZERS)}"
-        )
-    return OPTIMIZERS[key](**kwargs)
+    check_type("name", name, str, "an optimizer's name (a string)")
+    return OPTIMIZERS[check_choice("optimizer", name.lower(), OPTIMIZERS)](**kwargs)

@@ -12,8 +12,9 @@ rates, which is handy for plotting::
     schedule = CosineDecay(lr=0.1, total_steps=1000)
     schedule(0), schedule(np.arange(1000))
 
-Every optimizer in :mod:`mlcourse.reference.optimizers` accepts a schedule wherever
-it accepts a float learning rate.
+Every optimizer in :mod:`mlcourse.reference.optimizers` accepts a schedule
+wherever it accepts a float learning rate. The fields of a schedule are
+checked (and stored as floats and ints) when it is built.
 """
 
 from __future__ import annotations
@@ -23,39 +24,32 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mlcourse.reference.optimizers import _check_number
+from mlcourse.validation import (
+    check_array,
+    check_choice,
+    check_int,
+    check_number,
+    check_type,
+    describe,
+)
 
 
-def _check_steps(step) -> np.ndarray:
-    steps = np.asarray(step)
-    if not np.issubdtype(steps.dtype, np.number) or np.issubdtype(
-        steps.dtype, np.complexfloating
-    ):
-        raise TypeError(
-            f"step must be a number or an array of numbers, got {steps.dtype}"
-        )
-    if np.any(steps < 0):
-        raise ValueError(f"steps count from 0; got {steps.min()}")
-    return steps.astype(np.float64)
-
-
-def _check_count(name: str, value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be at least 1, got {value}")
-    return int(value)
-
-
-def _output(values: np.ndarray, step) -> float | np.ndarray:
-    return float(values) if np.ndim(step) == 0 else values
+def _set(schedule, name: str, value) -> None:
+    """Store a checked field of a frozen schedule."""
+    object.__setattr__(schedule, name, value)
 
 
 class Schedule:
-    """Base class: ``schedule(step)`` returns the learning rate at `step` (int or array)."""
+    """Base class: ``schedule(step)`` is the learning rate at `step`.
+
+    `step` is a number or an array of numbers, finite and >= 0 (steps count
+    updates from 0); an array gives an array of rates.
+    """
 
     def __call__(self, step):
-        return _output(self.rate(_check_steps(step)), step)
+        steps = check_array("step", step, kind="fiu", low=0).astype(np.float64)
+        values = self.rate(steps)
+        return float(values) if steps.ndim == 0 else values
 
     def rate(self, t: np.ndarray) -> np.ndarray:
         """The learning rate at the float steps `t` (already checked to be >= 0)."""
@@ -69,7 +63,7 @@ class Constant(Schedule):
     lr: float
 
     def __post_init__(self) -> None:
-        _check_number("lr", self.lr, 0.0)
+        _set(self, "lr", check_number("lr", self.lr, low=0))
 
     def rate(self, t):
         return np.full_like(t, self.lr)
@@ -77,7 +71,7 @@ class Constant(Schedule):
 
 @dataclass(frozen=True)
 class StepDecay(Schedule):
-    """``lr · gamma ** floor(t / step_size)``: multiply by `gamma` every `step_size` steps.
+    """``lr · gamma ** floor(t / step_size)``: times `gamma` every `step_size`.
 
     ``torch.optim.lr_scheduler.StepLR(step_size, gamma)``; in Keras,
     ``ExponentialDecay(lr, step_size, gamma, staircase=True)``.
@@ -88,9 +82,9 @@ class StepDecay(Schedule):
     gamma: float = 0.1
 
     def __post_init__(self) -> None:
-        _check_number("lr", self.lr, 0.0)
-        _check_count("step_size", self.step_size)
-        _check_number("gamma", self.gamma, 0.0)
+        _set(self, "lr", check_number("lr", self.lr, low=0))
+        _set(self, "step_size", check_int("step_size", self.step_size, low=1))
+        _set(self, "gamma", check_number("gamma", self.gamma, low=0))
 
     def rate(self, t):
         return self.lr * self.gamma ** np.floor(t / self.step_size)
@@ -98,7 +92,7 @@ class StepDecay(Schedule):
 
 @dataclass(frozen=True)
 class ExponentialDecay(Schedule):
-    """``lr · gamma ** t``: multiply by `gamma` every step (`gamma` > 1 grows, as in a range test).
+    """``lr · gamma ** t``: times `gamma` every step (> 1 grows: a range test).
 
     ``torch.optim.lr_scheduler.ExponentialLR(gamma)``; in Keras,
     ``ExponentialDecay(lr, decay_steps=1, decay_rate=gamma)``.
@@ -108,10 +102,8 @@ class ExponentialDecay(Schedule):
     gamma: float
 
     def __post_init__(self) -> None:
-        _check_number("lr", self.lr, 0.0)
-        _check_number("gamma", self.gamma, 0.0)
-        if self.gamma == 0:
-            raise ValueError("gamma must be positive, got 0")
+        _set(self, "lr", check_number("lr", self.lr, low=0))
+        _set(self, "gamma", check_number("gamma", self.gamma, low=0, low_open=True))
 
     def rate(self, t):
         return self.lr * self.gamma**t
@@ -119,12 +111,13 @@ class ExponentialDecay(Schedule):
 
 @dataclass(frozen=True)
 class CosineDecay(Schedule):
-    """Half a cosine from `lr` at step 0 down to `min_lr` at `total_steps`, then `min_lr`.
+    """Half a cosine from `lr` at step 0 to `min_lr` at `total_steps`, then flat.
 
     ``min_lr + (lr − min_lr) · (1 + cos(π t / total_steps)) / 2`` (Loshchilov
-    and Hutter's SGDR without restarts). ``torch.optim.lr_scheduler.CosineAnnealingLR(T_max=total_steps,
-    eta_min=min_lr)`` up to `total_steps` (after it, PyTorch's rises again);
-    ``keras.optimizers.schedules.CosineDecay(lr, total_steps, alpha=min_lr / lr)``.
+    and Hutter's SGDR without restarts). PyTorch:
+    ``CosineAnnealingLR(T_max=total_steps, eta_min=min_lr)`` up to
+    `total_steps` (after it, PyTorch's rises again); Keras:
+    ``CosineDecay(lr, total_steps, alpha=min_lr / lr)``.
     """
 
     lr: float
@@ -132,9 +125,11 @@ class CosineDecay(Schedule):
     min_lr: float = 0.0
 
     def __post_init__(self) -> None:
-        _check_number("lr", self.lr, 0.0)
-        _check_count("total_steps", self.total_steps)
-        _check_number("min_lr", self.min_lr, 0.0, self.lr)
+        _set(self, "lr", check_number("lr", self.lr, low=0))
+        _set(self, "total_steps", check_int("total_steps", self.total_steps, low=1))
+        _set(
+            self, "min_lr", check_number("min_lr", self.min_lr, low=0, high=self.lr)
+        )
 
     def rate(self, t):
         progress = np.minimum(t, self.total_steps) / self.total_steps
@@ -145,14 +140,15 @@ class CosineDecay(Schedule):
 
 @dataclass(frozen=True)
 class LinearWarmup(Schedule):
-    """A linear ramp over `warmup_steps`, then `after` (shifted to start at step `warmup_steps`).
+    """A linear ramp over `warmup_steps`, then `after`, shifted to start there.
 
     During the warm-up the rate rises from ``start_factor · after(0)`` to
-    ``after(0)``: ``after(0) · (start_factor + (1 − start_factor) · t / warmup_steps)``.
-    `after` is a schedule, or a float for a constant rate. PyTorch:
-    ``LinearLR(start_factor, total_iters=warmup_steps)``, followed by `after`'s
-    scheduler through ``SequentialLR``; Keras: ``CosineDecay(..., warmup_target=,
-    warmup_steps=)`` for a cosine `after`.
+    ``after(0)``:
+    ``after(0) · (start_factor + (1 − start_factor) · t / warmup_steps)``.
+    `after` is a :class:`Schedule`, or a float for a constant rate. PyTorch:
+    ``LinearLR(start_factor, total_iters=warmup_steps)``, followed by
+    `after`'s scheduler through ``SequentialLR``; Keras:
+    ``CosineDecay(..., warmup_target=, warmup_steps=)`` for a cosine `after`.
     """
 
     after: Schedule | float
@@ -161,11 +157,22 @@ class LinearWarmup(Schedule):
 
     def __post_init__(self) -> None:
         if not isinstance(self.after, Schedule):
-            object.__setattr__(
-                self, "after", Constant(_check_number("after", self.after, 0.0))
-            )
-        _check_count("warmup_steps", self.warmup_steps)
-        _check_number("start_factor", self.start_factor, 0.0, 1.0)
+            if callable(self.after) or isinstance(self.after, (str, type(None))):
+                raise TypeError(
+                    "after must be a Schedule (its .rate is used) or a number, "
+                    f"got {describe(self.after)}"
+                )
+            _set(self, "after", Constant(check_number("after", self.after, low=0)))
+        _set(
+            self,
+            "warmup_steps",
+            check_int("warmup_steps", self.warmup_steps, low=1),
+        )
+        _set(
+            self,
+            "start_factor",
+            check_number("start_factor", self.start_factor, low=0, high=1),
+        )
 
     def rate(self, t):
         peak = self.after.rate(np.zeros(1))[0]
@@ -181,12 +188,13 @@ class LinearWarmup(Schedule):
 
 @dataclass(frozen=True)
 class OneCycle(Schedule):
-    """Smith's one-cycle policy: up from ``max_lr / div_factor`` to `max_lr`, then far below the start.
+    """Smith's one-cycle policy: up from ``max_lr / div_factor`` to `max_lr`, down.
 
     Two half-cosines, as ``torch.optim.lr_scheduler.OneCycleLR`` (its
     default ``three_phase=False``): the rise takes ``pct_start · total_steps``
     steps, the fall ends at step ``total_steps − 1`` at
-    ``max_lr / (div_factor · final_div_factor)``, where the rate stays.
+    ``max_lr / (div_factor · final_div_factor)``, far below the start, where
+    the rate stays.
     PyTorch also cycles the momentum by default; this schedule is the
     learning rate only. Keras has no one-cycle schedule.
     """
@@ -198,14 +206,23 @@ class OneCycle(Schedule):
     final_div_factor: float = 1e4
 
     def __post_init__(self) -> None:
-        _check_number("max_lr", self.max_lr, 0.0)
-        _check_count("total_steps", self.total_steps)
-        _check_number("pct_start", self.pct_start, 0.0, 1.0)
-        _check_number("div_factor", self.div_factor, 1.0)
-        _check_number("final_div_factor", self.final_div_factor, 1.0)
+        _set(self, "max_lr", check_number("max_lr", self.max_lr, low=0))
+        _set(self, "total_steps", check_int("total_steps", self.total_steps, low=1))
+        _set(
+            self,
+            "pct_start",
+            check_number("pct_start", self.pct_start, low=0, high=1),
+        )
+        _set(self, "div_factor", check_number("div_factor", self.div_factor, low=1))
+        _set(
+            self,
+            "final_div_factor",
+            check_number("final_div_factor", self.final_div_factor, low=1),
+        )
         if not 0 < self.pct_start * self.total_steps - 1 < self.total_steps - 1:
             raise ValueError(
-                f"pct_start={self.pct_start} leaves no room for both phases in {self.total_steps} steps"
+                f"pct_start={self.pct_start} leaves no room for both phases "
+                f"in total_steps={self.total_steps} steps"
             )
 
     def rate(self, t):
@@ -240,11 +257,8 @@ SCHEDULES: dict[str, type[Schedule]] = {
 def make_schedule(name: str, **kwargs) -> Schedule:
     """The schedule called `name` (see :data:`SCHEDULES`), built with `kwargs`.
 
-    ``make_schedule("cosine", lr=0.1, total_steps=1000)``.
+    ``make_schedule("cosine", lr=0.1, total_steps=1000)``; the name is not
+    case-sensitive.
     """
-    key = name.lower() if isinstance(name, str) else name
-    if key not in SCHEDULES:
-        raise ValueError(
-            f"unknown schedule {name!r}; choose from {', '.join(SCHEDULES)}"
-        )
-    return SCHEDULES[key](**kwargs)
+    check_type("name", name, str, "a schedule's name (a string)")
+    return SCHEDULES[check_choice("schedule", name.lower(), SCHEDULES)](**kwargs)

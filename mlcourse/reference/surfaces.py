@@ -1,9 +1,11 @@
-"""Two-dimensional test functions for optimization, and a contour plot of trajectories.
+"""Two-dimensional test functions for optimization, and a plot of trajectories.
 
 Used by the gradient-descent and optimizers chapters: a quadratic whose
 curvatures (and so condition number) are chosen, and the Rosenbrock function.
 Every function accepts points of shape ``(..., 2)``, so the same code
 evaluates one point, a trajectory, or a whole grid for a contour plot.
+Points may be infinite or NaN (a diverging run reaches them); the functions
+then return what IEEE arithmetic gives, as NumPy does.
 """
 
 from __future__ import annotations
@@ -13,12 +15,30 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from mlcourse.validation import (
+    check_array,
+    check_bool,
+    check_callable,
+    check_int,
+    check_number,
+    check_type,
+    describe,
+)
 
-def _check_points(w: np.ndarray) -> np.ndarray:
-    w = np.asarray(w, dtype=float)
-    if w.shape[-1:] != (2,):
-        raise ValueError(f"points must have shape (..., 2), got {w.shape}")
+
+def _check_points(w: np.ndarray, name: str = "w") -> np.ndarray:
+    """`w` as a float array of points, shape ``(..., 2)``."""
+    w = check_array(name, w, kind="fiu", finite=False, min_ndim=1).astype(float)
+    if w.shape[-1] != 2:
+        raise ValueError(f"{name} must have shape (..., 2), got {w.shape}")
     return w
+
+
+def _check_pair(name: str, value, *, positive: bool = False) -> tuple[float, float]:
+    """`value` as a pair of finite floats (positive ones if `positive`)."""
+    pair = check_array(name, value, shape=(2,), kind="fiu")
+    low = dict(low=0, low_open=True) if positive else {}
+    return tuple(check_number(f"{name}[{i}]", v, **low) for i, v in enumerate(pair))
 
 
 @dataclass(frozen=True)
@@ -36,8 +56,10 @@ class Quadratic:
     hessian: np.ndarray = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if len(self.curvatures) != 2 or min(self.curvatures) <= 0:
-            raise ValueError(f"need two positive curvatures, got {self.curvatures}")
+        curvatures = _check_pair("curvatures", self.curvatures, positive=True)
+        object.__setattr__(self, "curvatures", curvatures)
+        object.__setattr__(self, "angle", check_number("angle", self.angle))
+        object.__setattr__(self, "minimum", _check_pair("minimum", self.minimum))
         c, s = np.cos(self.angle), np.sin(self.angle)
         rotation = np.array([[c, -s], [s, c]])
         object.__setattr__(
@@ -55,6 +77,7 @@ class Quadratic:
         return float(max(self.curvatures) / min(self.curvatures))
 
     def __call__(self, w: np.ndarray) -> np.ndarray:
+        """The value at each point of `w` (shape ``(..., 2)``), shape ``(...)``."""
         d = _check_points(w) - np.asarray(self.minimum)
         return 0.5 * np.einsum("...i,ij,...j->...", d, self.hessian, d)
 
@@ -65,21 +88,34 @@ class Quadratic:
 
 @dataclass(frozen=True)
 class Rosenbrock:
-    """``f(x, y) = (a - x)² + b (y - x²)²``; minimum 0 at ``(a, a²)``, in a curved narrow valley."""
+    """``f(x, y) = (a - x)² + b (y - x²)²``; minimum 0 at ``(a, a²)``.
+
+    The minimum lies in a curved, narrow valley; `b` (positive) sets how
+    narrow.
+    """
 
     a: float = 1.0
     b: float = 100.0
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "a", check_number("a", self.a))
+        object.__setattr__(
+            self, "b", check_number("b", self.b, low=0, low_open=True)
+        )
+
     @property
     def minimum(self) -> tuple[float, float]:
+        """The minimizer ``(a, a²)``."""
         return (self.a, self.a**2)
 
     def __call__(self, w: np.ndarray) -> np.ndarray:
+        """The value at each point of `w` (shape ``(..., 2)``), shape ``(...)``."""
         w = _check_points(w)
         x, y = w[..., 0], w[..., 1]
         return (self.a - x) ** 2 + self.b * (y - x**2) ** 2
 
     def grad(self, w: np.ndarray) -> np.ndarray:
+        """The gradient at each point of `w`, shape like `w`."""
         w = _check_points(w)
         x, y = w[..., 0], w[..., 1]
         dx = -2 * (self.a - x) - 4 * self.b * x * (y - x**2)
@@ -97,11 +133,34 @@ def plot_trajectories(
     levels: int | np.ndarray = 20,
     log_levels: bool = False,
 ):
-    """Contours of `function` on `ax`, with each trajectory (shape ``(steps, 2)``) drawn over them.
+    """Contours of `function` on `ax`, with each trajectory drawn over them.
 
-    `log_levels` spaces the contour levels logarithmically, which suits
-    functions with a narrow valley such as Rosenbrock's. Returns `ax`.
+    `function` maps points ``(..., 2)`` to values (a :class:`Quadratic`, a
+    :class:`Rosenbrock`...); `trajectories` maps a label to an array of shape
+    ``(steps, 2)``; `xlim` and `ylim` are ``(low, high)`` pairs. `levels` is a
+    number of contour levels or the levels themselves; `log_levels` spaces
+    them logarithmically, which suits functions with a narrow valley such as
+    Rosenbrock's. Returns `ax`.
     """
+    if not (hasattr(ax, "contour") and hasattr(ax, "plot")):
+        raise TypeError(f"ax must be a matplotlib Axes, got {describe(ax)}")
+    check_callable("function", function, "a function of points (..., 2)")
+    check_type("trajectories", trajectories, Mapping, "a dict of labels to paths")
+    paths = {
+        label: _check_points(path, f"trajectory {label!r}")
+        for label, path in trajectories.items()
+    }
+    for name, limits in (("xlim", xlim), ("ylim", ylim)):
+        low, high = _check_pair(name, limits)
+        if not low < high:
+            raise ValueError(
+                f"{name} must be (low, high) with low < high, got {limits}"
+            )
+    if isinstance(levels, (int, np.integer)) and not isinstance(levels, bool):
+        levels = check_int("levels", levels, low=1)
+    else:
+        levels = check_array("levels", levels, ndim=1, kind="fiu", non_empty=True)
+    log_levels = check_bool("log_levels", log_levels)
     xs, ys = np.linspace(*xlim, 200), np.linspace(*ylim, 200)
     grid = np.stack(np.meshgrid(xs, ys), axis=-1)
     values = function(grid)
@@ -109,8 +168,7 @@ def plot_trajectories(
         low = max(values.min(), 1e-3)
         levels = np.geomspace(low, values.max(), levels)
     ax.contour(xs, ys, values, levels=levels, colors="0.75", linewidths=0.7)
-    for label, path in trajectories.items():
-        path = _check_points(path)
+    for label, path in paths.items():
         if path.ndim != 2:
             raise ValueError(
                 f"trajectory {label!r} must have shape (steps, 2), got {path.shape}"

@@ -2,19 +2,22 @@
 
 Import it as ``from mlcourse import training``::
 
-    history = training.fit_torch(model, loader, loss_fn=..., optimizer=..., epochs=10,
-                                 val_loader=val, callbacks=[training.EarlyStopping(patience=3)])
-    history = training.fit_tf(model, dataset, loss_fn=..., optimizer=..., epochs=10,
-                              val_dataset=val, callbacks=[training.EarlyStopping(patience=3)])
+    stop = training.EarlyStopping(patience=3)
+    history = training.fit_torch(model, loader, loss_fn=..., optimizer=...,
+                                 epochs=10, val_loader=val, callbacks=[stop])
+    history = training.fit_tf(model, dataset, loss_fn=..., optimizer=...,
+                              epochs=10, val_dataset=val, callbacks=[stop])
     history["val_loss"], history.best("val_loss"), history.step_losses
 
 The pieces, one module each (this one only gathers them):
 
 - :mod:`mlcourse.training.torch_loop`: :func:`fit_torch`, :func:`evaluate_torch`.
-- :mod:`mlcourse.training.tf_loop`: :func:`fit_tf`, :func:`evaluate_tf` (a ``tf.function`` step).
+- :mod:`mlcourse.training.tf_loop`: :func:`fit_tf`, :func:`evaluate_tf`
+  (a ``tf.function`` step).
 - :mod:`mlcourse.training.callbacks`: the shared epoch loop and :class:`Callback`,
   :class:`EarlyStopping`, :class:`Checkpoint`.
-- :mod:`mlcourse.training.history`: :class:`History`, the metric names, the progress line.
+- :mod:`mlcourse.training.history`: :class:`History`, the metric names, the
+  progress line.
 
 Nothing here imports PyTorch or TensorFlow until a fit or an evaluation runs.
 The chapter "PyTorch and TensorFlow side by side" explains the loops and

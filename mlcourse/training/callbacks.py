@@ -1,11 +1,12 @@
 """The epoch loop shared by both fits, and the callbacks it calls.
 
-:func:`run_epochs` is the outer loop of :func:`mlcourse.training.fit_torch` and
-:func:`mlcourse.training.fit_tf`: it asks the framework for one training epoch
-and one validation pass, records them in a :class:`~mlcourse.training.history.History`,
-shows progress and calls the callbacks. What differs between the frameworks
-(the step itself, copying and saving weights) lives in a :class:`TrainingRun`
-subclass in ``training_torch.py`` and ``training_tf.py``.
+:func:`run_epochs` is the outer loop of :func:`mlcourse.training.fit_torch`
+and :func:`mlcourse.training.fit_tf`: it asks the framework for one training
+epoch and one validation pass, records them in a
+:class:`~mlcourse.training.history.History`, shows progress and calls the
+callbacks. What differs between the frameworks (the step itself, copying and
+saving weights) lives in a :class:`TrainingRun` subclass in ``torch_loop.py``
+and ``tf_loop.py``.
 
 A callback sees that run: ``run.model``, ``run.history``, ``run.epoch``,
 ``run.get_weights()``, ``run.set_weights(weights)``, ``run.save(path)``, and
@@ -22,23 +23,54 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlcourse.training.history import History, ProgressBar, improved, metric_mode
+from mlcourse.training.history import (
+    History,
+    ProgressBar,
+    check_metrics,
+    check_mode,
+    improved,
+)
+from mlcourse.validation import (
+    check_bool,
+    check_int,
+    check_number,
+    check_path,
+    check_sequence,
+    check_type,
+)
 
 
 @dataclass
 class Totals:
-    """What one pass over a data set adds up: each batch's mean loss and size, metric sums."""
+    """What one pass over the data adds up: batch mean losses, sizes, metric sums.
+
+    `losses` and `sizes` hold one entry per batch; `grad_norms`, where the
+    fit checks them, one per training step.
+    """
 
     losses: list[float]
     sizes: list[int]
     metric_sums: dict[str, float]
-    grad_norms: list[float] | None = (
-        None  # each step's gradient norm, where the fit checks it
-    )
+    grad_norms: list[float] | None = None
+
+    def __post_init__(self) -> None:
+        check_type("losses", self.losses, list)
+        check_type("sizes", self.sizes, list)
+        check_type("metric_sums", self.metric_sums, dict, "a dict of names to sums")
+        if len(self.losses) != len(self.sizes):
+            raise ValueError(
+                f"losses and sizes must have one entry per batch, "
+                f"got {len(self.losses)} and {len(self.sizes)}"
+            )
+        if self.grad_norms is not None:
+            check_type("grad_norms", self.grad_norms, list)
 
     def logs(self, prefix: str) -> dict[str, float]:
         """Per-example means, named ``<prefix>loss``, ``<prefix>accuracy``..."""
+        check_type("prefix", prefix, str)
         n = sum(self.sizes)
+        if n <= 0:
+            raise ValueError("these totals count no examples: there is no mean")
         logs = {
             f"{prefix}loss": math.fsum(
                 loss * size for loss, size in zip(self.losses, self.sizes)
@@ -55,34 +87,40 @@ class Totals:
 
 
 class TrainingRun:
-    """The state of one call to a fit, as the callbacks see it (framework-specific parts abstract)."""
+    """The state of one call to a fit, as the callbacks see it.
+
+    The framework-specific parts are abstract methods, which the PyTorch and
+    TensorFlow loops implement. `metric_names` are names from
+    :data:`~mlcourse.training.history.METRICS`.
+    """
 
     def __init__(
         self, model: Any, metric_names: tuple[str, ...], has_validation: bool
     ):
+        metric_names = check_metrics(metric_names)
+        has_validation = check_bool("has_validation", has_validation)
         self.model = model
         self.history = History()
         self.epoch = 0
         self.stop_training = False
-        self.steps_per_epoch: int | None = (
-            None  # set by the framework when the data has a length
-        )
+        # set by the framework when the data has a length
+        self.steps_per_epoch: int | None = None
         # The names each epoch's logs will hold, known before training starts.
         self.log_names = ["train_loss", *(f"train_{m}" for m in metric_names)]
         if has_validation:
             self.log_names += ["val_loss", *(f"val_{m}" for m in metric_names)]
 
-    # --- implemented per framework -------------------------------------------------
+    # --- implemented per framework ---------------------------------------------
     def train_epoch(self, progress: ProgressBar) -> Totals:
-        """Run one epoch of training (calling ``progress.update`` after each step)."""
+        """Run one epoch of training (``progress.update`` after each step)."""
         raise NotImplementedError
 
     def validate(self) -> Totals | None:
-        """Evaluate on the validation data, or return ``None`` when there is none."""
+        """Evaluate on the validation data (``None`` when there is none)."""
         raise NotImplementedError
 
     def get_weights(self) -> Any:
-        """A copy of the model's weights (parameters and buffers such as batch-norm statistics)."""
+        """A copy of the model's weights (parameters and buffers: batch norm's)."""
         raise NotImplementedError
 
     def set_weights(self, weights: Any) -> None:
@@ -106,7 +144,7 @@ class Callback:
     def on_epoch_end(
         self, run: TrainingRun, epoch: int, logs: dict[str, float]
     ) -> None:
-        """After each epoch's training and validation; `logs` maps metric names to values."""
+        """After each epoch's training and validation; `logs`: names to values."""
 
     def on_train_end(self, run: TrainingRun) -> None:
         """After the last epoch (not called when training fails with an error)."""
@@ -120,18 +158,21 @@ def _check_monitor(owner: str, monitor: str, run: TrainingRun) -> None:
             else ""
         )
         raise ValueError(
-            f"{owner} monitors {monitor!r}, which this fit does not compute{hint}; "
-            f"it logs {', '.join(run.log_names)}"
+            f"{owner} monitors {monitor!r}, which this fit does not compute"
+            f"{hint}; it logs {', '.join(run.log_names)}"
         )
 
 
 class EarlyStopping(Callback):
-    """Stop when `monitor` has not improved by more than `min_delta` for `patience` epochs.
+    """Stop when `monitor` has not improved by `min_delta` for `patience` epochs.
 
-    With `restore_best`, the weights of the best epoch are put back into the
-    model when training ends, whether it stopped early or ran all its epochs.
-    After training, ``best_epoch``, ``best_value`` and ``stopped_epoch``
-    (``None`` when it never stopped) say what happened. See Prechelt (1998),
+    `monitor` is a logged name (``"val_loss"``, ``"train_accuracy"``...);
+    `mode` is ``"min"``, ``"max"`` or ``"auto"`` (losses go down, accuracies
+    up); `min_delta` is a finite number >= 0. With `restore_best`, the
+    weights of the best epoch are put back into the model when training ends,
+    whether it stopped early or ran all its epochs. After training,
+    ``best_epoch``, ``best_value`` and ``stopped_epoch`` (``None`` when it
+    never stopped) say what happened. See Prechelt (1998),
     "Early stopping - but when?".
     """
 
@@ -144,20 +185,11 @@ class EarlyStopping(Callback):
         mode: str = "auto",
         restore_best: bool = True,
     ):
-        if (
-            isinstance(patience, bool)
-            or not isinstance(patience, int)
-            or patience < 0
-        ):
-            raise ValueError(
-                f"patience must be a non-negative integer, got {patience!r}"
-            )
-        if min_delta < 0:
-            raise ValueError(f"min_delta must be non-negative, got {min_delta}")
-        self.mode = metric_mode(monitor) if mode == "auto" else mode
-        improved(0.0, None, self.mode)  # validates the mode
-        self.monitor, self.patience, self.min_delta = monitor, patience, min_delta
-        self.restore_best = restore_best
+        self.monitor = check_type("monitor", monitor, str, "a logged metric's name")
+        self.patience = check_int("patience", patience, low=0)
+        self.min_delta = check_number("min_delta", min_delta, low=0)
+        self.mode = check_mode(mode, monitor)
+        self.restore_best = check_bool("restore_best", restore_best)
         self._reset()
 
     def _reset(self) -> None:
@@ -197,10 +229,11 @@ class EarlyStopping(Callback):
 
 
 class Checkpoint(Callback):
-    """Save the model's weights after each epoch where `monitor` improved (or every epoch).
+    """Save the model's weights after each epoch where `monitor` improved.
 
-    `path` may contain ``{epoch}``, filled in with the epoch number, to keep
-    one file per save. PyTorch writes a ``state_dict`` (``torch.save``); Keras
+    With ``save_best_only=False``, after every epoch. `path` (a str or Path)
+    may contain ``{epoch}``, filled in with the epoch number, to keep one file
+    per save. PyTorch writes a ``state_dict`` (``torch.save``); Keras
     needs a name ending in ``.weights.h5`` (weights) or ``.keras`` (the whole
     model). ``saved`` lists ``(epoch, path)`` for every file written.
     """
@@ -213,10 +246,17 @@ class Checkpoint(Callback):
         mode: str = "auto",
         save_best_only: bool = True,
     ):
-        self.path = str(path)
-        self.monitor, self.save_best_only = monitor, save_best_only
-        self.mode = metric_mode(monitor) if mode == "auto" else mode
-        improved(0.0, None, self.mode)  # validates the mode
+        self.path = str(check_path("path", path))
+        try:
+            self.path.format(epoch=1)
+        except (KeyError, IndexError, ValueError) as error:
+            raise ValueError(
+                f"path may contain {{epoch}} and no other {{...}} field, "
+                f"got {self.path!r} ({type(error).__name__}: {error})"
+            ) from None
+        self.monitor = check_type("monitor", monitor, str, "a logged metric's name")
+        self.save_best_only = check_bool("save_best_only", save_best_only)
+        self.mode = check_mode(mode, monitor)
         self.best_value: float | None = None
         self.saved: list[tuple[int, str]] = []
 
@@ -239,52 +279,76 @@ class Checkpoint(Callback):
 
 
 def check_epochs(epochs: int) -> int:
-    """Validate the number of epochs of a fit."""
-    if isinstance(epochs, bool) or not isinstance(epochs, int):
-        raise TypeError(f"epochs must be an integer, got {type(epochs).__name__}")
-    if epochs < 1:
+    """The number of epochs of a fit, checked: an integer, at least 1.
+
+    Kept for code written against it (``mlcourse.tuning``); new code calls
+    ``check_int("epochs", epochs, low=1)``, as the fits do.
+    """
+    epochs = check_int("epochs", epochs)
+    if epochs < 1:  # an int: no NaN to slip through
         raise ValueError(f"epochs must be at least 1, got {epochs}")
     return epochs
 
 
 def check_callbacks(callbacks) -> list[Callback]:
-    """Validate the callbacks of a fit: each must be a :class:`Callback`."""
-    callbacks = list(callbacks)
-    for callback in callbacks:
-        if not isinstance(callback, Callback):
-            raise TypeError(
-                f"callbacks must be mlcourse Callback objects, got {type(callback).__name__}"
-            )
-    return callbacks
+    """The callbacks of a fit as a list, each checked to be a :class:`Callback`.
+
+    A single callback not in a list is refused with a hint.
+    """
+    if isinstance(callbacks, Callback):
+        raise TypeError(
+            f"callbacks must be a list of Callback objects; "
+            f"wrap the single one in a list: [{type(callbacks).__name__}(...)]"
+        )
+    return list(
+        check_sequence("callbacks", callbacks, of=Callback, what="Callback objects")
+    )
 
 
 def first_non_finite(losses: list[float]) -> int | None:
     """The index of the first NaN or infinite value in `losses`, or ``None``."""
-    for index, loss in enumerate(losses):
-        if not math.isfinite(loss):
+    for index, loss in enumerate(check_sequence("losses", losses, what="numbers")):
+        if not math.isfinite(
+            check_number(f"losses[{index}]", loss, allow_inf=True, allow_nan=True)
+        ):
             return index
     return None
 
 
 def check_finite(train: Totals, epoch: int) -> None:
-    """Raise ``FloatingPointError`` naming the first step whose loss (or gradient) is NaN or infinite."""
+    """Raise ``FloatingPointError`` at the first step with a NaN or infinite loss.
+
+    Or gradient norm, where `train` has them; the message names `epoch` and
+    the step (from 1).
+    """
+    check_type("train", train, Totals)
+    epoch = check_int("epoch", epoch, low=1)
     bad_loss = first_non_finite(train.losses)
     bad_grad = first_non_finite(train.grad_norms or [])
     if bad_grad is not None and (bad_loss is None or bad_grad < bad_loss):
         raise FloatingPointError(
-            f"gradients became {train.grad_norms[bad_grad]} at epoch {epoch}, step {bad_grad + 1}, "
-            f"while the loss was still finite ({train.losses[bad_grad]:.4g})"
+            f"gradients became {train.grad_norms[bad_grad]} at epoch {epoch}, "
+            f"step {bad_grad + 1}, while the loss was still finite "
+            f"({train.losses[bad_grad]:.4g})"
         )
     if bad_loss is not None:
         raise FloatingPointError(
-            f"loss became {train.losses[bad_loss]} at epoch {epoch}, step {bad_loss + 1}"
+            f"loss became {train.losses[bad_loss]} at epoch {epoch}, "
+            f"step {bad_loss + 1}"
         )
 
 
 def run_epochs(
     run: TrainingRun, epochs: int, callbacks: list[Callback], progress: ProgressBar
 ) -> History:
-    """The outer loop of both fits: epochs of training and validation, logs, callbacks."""
+    """The outer loop of both fits: epochs of training and validation, callbacks.
+
+    Each epoch's logs go to ``run.history``, which is returned.
+    """
+    check_type("run", run, TrainingRun)
+    epochs = check_int("epochs", epochs, low=1)
+    callbacks = check_callbacks(callbacks)
+    check_type("progress", progress, ProgressBar)
     for callback in callbacks:
         callback.on_train_begin(run)
     for epoch in range(1, epochs + 1):

@@ -1,9 +1,9 @@
 """The book's TensorFlow training loop: :func:`fit_tf` and :func:`evaluate_tf`.
 
 A ``tf.GradientTape`` step, compiled with ``tf.function``, inside the same
-outer loop as :func:`mlcourse.training.torch_loop.fit_torch` (same history, metrics,
-callbacks, progress line and NaN check). TensorFlow is imported through
-:func:`mlcourse.import_tensorflow` when a function is called.
+outer loop as :func:`mlcourse.training.torch_loop.fit_torch` (same history,
+metrics, callbacks, progress line and NaN check). TensorFlow is imported
+through :func:`mlcourse.import_tensorflow` when a function is called.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from mlcourse.training.callbacks import (
     Totals,
     TrainingRun,
     check_callbacks,
-    check_epochs,
+    first_non_finite,
     run_epochs,
 )
 from mlcourse.training.history import (
@@ -27,10 +27,11 @@ from mlcourse.training.history import (
     check_metrics,
     progress_enabled,
 )
+from mlcourse.validation import check_bool, check_callable, check_int, describe
 
 
 def _accuracy_sum(outputs, targets):
-    """Correct predictions in a batch (float64): argmax of the logits, or logit > 0."""
+    """Correct predictions in a batch (float64): argmax of logits, or logit > 0."""
     tf = import_tensorflow()
     if outputs.shape.rank == targets.shape.rank + 1:
         predicted = tf.argmax(outputs, axis=-1)
@@ -39,22 +40,23 @@ def _accuracy_sum(outputs, targets):
         correct = tf.equal(tf.cast(outputs > 0, targets.dtype), targets)
     else:
         raise ValueError(
-            f"accuracy needs outputs of shape (n, classes) for labels (n,), or equal shapes for "
-            f"binary logits; got outputs {tuple(outputs.shape)} and targets {tuple(targets.shape)}"
+            "accuracy needs outputs of shape (n, classes) for labels (n,), or "
+            f"equal shapes for binary logits; got outputs {tuple(outputs.shape)} "
+            f"and targets {tuple(targets.shape)}"
         )
     return tf.reduce_sum(tf.cast(correct, tf.float64))
 
 
 def _mae_sum(outputs, targets):
-    """Absolute error of a batch, averaged over each example's outputs and summed (float64)."""
+    """Absolute error of a batch, averaged per example and summed (float64)."""
     tf = import_tensorflow()
     if (
         outputs.shape.rank != targets.shape.rank
         or not outputs.shape.is_compatible_with(targets.shape)
     ):
         raise ValueError(
-            f"mae needs outputs and targets of the same shape (no broadcasting); got "
-            f"{tuple(outputs.shape)} and {tuple(targets.shape)}"
+            "mae needs outputs and targets of the same shape (no broadcasting); "
+            f"got {tuple(outputs.shape)} and {tuple(targets.shape)}"
         )
     errors = tf.abs(tf.cast(outputs, tf.float64) - tf.cast(targets, tf.float64))
     return tf.reduce_sum(
@@ -66,12 +68,17 @@ METRIC_SUMS: dict[str, Callable] = {"accuracy": _accuracy_sum, "mae": _mae_sum}
 
 
 def _check_dataset(dataset, name: str):
-    """The (inputs, targets) signature of a tf.data.Dataset, with the batch size left open."""
+    """The (inputs, targets) signature of a tf.data.Dataset, any batch size."""
     tf = import_tensorflow()
     if not isinstance(dataset, tf.data.Dataset):
+        hint = (
+            ": wrap it with mc.tf_dataset(data, batch_size)"
+            if type(dataset).__name__ == "Dataset"
+            else ""
+        )
         raise TypeError(
             f"{name} must be a tf.data.Dataset of (inputs, targets) batches, "
-            f"got {type(dataset).__name__}"
+            f"got {describe(dataset)}{hint}"
         )
     spec = dataset.element_spec
     if not (
@@ -80,29 +87,41 @@ def _check_dataset(dataset, name: str):
         and all(isinstance(s, tf.TensorSpec) for s in spec)
     ):
         raise TypeError(
-            f"{name} must yield (inputs, targets) pairs of tensors, got elements {spec}"
+            f"{name} must yield (inputs, targets) pairs of tensors, "
+            f"got elements {spec}"
         )
     if any(s.shape.rank == 0 for s in spec):
         raise ValueError(
             f"{name} yields scalars, not batches: call .batch(...) on it"
         )
-    if any(
-        s.shape.rank is None for s in spec
-    ):  # shapes unknown: let tf.function generalize by itself
-        return None
+    if any(s.shape.rank is None for s in spec):
+        return None  # shapes unknown: let tf.function generalize by itself
     return tuple(tf.TensorSpec([None, *s.shape[1:]], s.dtype) for s in spec)
 
 
 def _check_loss(loss) -> None:
+    if getattr(getattr(loss, "shape", None), "rank", None) is None:
+        raise TypeError(
+            f"loss_fn must return a tensor (the batch mean), got {describe(loss)}"
+        )
     if loss.shape.rank != 0:
         raise ValueError(
-            f"loss_fn must return one number (the batch mean), got a tensor of shape "
-            f"{tuple(loss.shape)}"
+            "loss_fn must return one number (the batch mean), got a tensor of "
+            f"shape {tuple(loss.shape)}"
+        )
+
+
+def _check_model(model) -> None:
+    """`model`, checked to be callable with variables (Keras model, tf.Module)."""
+    if not callable(model) or not hasattr(model, "trainable_variables"):
+        raise TypeError(
+            "model must be a Keras model (or a callable tf.Module), "
+            f"got {describe(model)}"
         )
 
 
 def _regularization(model):
-    """The sum of the model's extra losses (Keras regularizers), as Keras's own fit adds them."""
+    """The sum of the model's extra losses (regularizers), as Keras's fit adds."""
     tf = import_tensorflow()
     extra = list(getattr(model, "losses", []))
     return tf.add_n(extra) if extra else None
@@ -127,9 +146,7 @@ def _make_steps(
     def train_step(x, y):
         with tf.GradientTape() as tape:
             outputs = model(x, training=True)
-            loss = loss_fn(
-                y, outputs
-            )  # Keras's argument order: (targets, predictions)
+            loss = loss_fn(y, outputs)  # Keras's order: (targets, predictions)
             _check_loss(loss)
             extra = _regularization(model)
             if extra is not None:
@@ -137,8 +154,9 @@ def _make_steps(
         variables = model.trainable_variables
         gradients = tape.gradient(loss, variables)
         optimizer.apply_gradients(zip(gradients, variables))
-        # On a CPU, TensorFlow's fused graph kernels (MatMul + bias + ReLU) turn a NaN
-        # activation into 0, so a NaN may never reach the loss: check the gradients too.
+        # On a CPU, TensorFlow's fused graph kernels (MatMul + bias + ReLU) turn a
+        # NaN activation into 0, so a NaN may never reach the loss: check the
+        # gradients too.
         grad_norm = tf.linalg.global_norm(gradients)
         return loss, [METRIC_SUMS[name](outputs, y) for name in metrics], grad_norm
 
@@ -174,7 +192,7 @@ def _check_batch(x, y, epoch: int | None, step: int) -> int:
 
 
 def _run_over(dataset, step_fn, metrics, epoch, progress=None) -> Totals:
-    """Call `step_fn` on every batch; collect losses and metric sums with one transfer at the end."""
+    """Call `step_fn` on every batch; collect losses and metric sums at the end."""
     tf = import_tensorflow()
     losses, sizes, values, grad_norms = [], [], [[] for _ in metrics], []
     for step, (x, y) in enumerate(dataset, start=1):
@@ -197,7 +215,10 @@ def _run_over(dataset, step_fn, metrics, epoch, progress=None) -> Totals:
 
 
 def _variables(model) -> list:
-    """All of a model's state: Keras weights (with batch-norm statistics) or a tf.Module's variables."""
+    """All of a model's state: Keras weights (with batch-norm statistics).
+
+    Or a tf.Module's variables.
+    """
     return (
         list(model.weights)
         if hasattr(model, "get_weights")
@@ -206,7 +227,7 @@ def _variables(model) -> list:
 
 
 class _TFRun(TrainingRun):
-    """One call to :func:`fit_tf`: the compiled steps and the weights, for TensorFlow."""
+    """One call to :func:`fit_tf`: the compiled steps and the weights."""
 
     def __init__(self, model, train_dataset, val_dataset, steps, metrics):
         super().__init__(model, metrics, has_validation=val_dataset is not None)
@@ -216,10 +237,8 @@ class _TFRun(TrainingRun):
             metrics,
         )
         self.train_step, self.eval_step = steps
-        cardinality = int(train_dataset.cardinality())
-        self.steps_per_epoch = (
-            cardinality if cardinality >= 0 else None
-        )  # unknown for generators
+        cardinality = int(train_dataset.cardinality())  # < 0 for generators
+        self.steps_per_epoch = cardinality if cardinality >= 0 else None
 
     def train_epoch(self, progress: ProgressBar) -> Totals:
         return _run_over(
@@ -242,11 +261,13 @@ class _TFRun(TrainingRun):
         path = str(path)
         if not path.endswith((".keras", ".weights.h5")):
             raise ValueError(
-                f"a Keras checkpoint path must end in .weights.h5 or .keras, got {path!r}"
+                "a Keras checkpoint path must end in .weights.h5 or .keras, "
+                f"got {path!r}"
             )
         with warnings.catch_warnings():
-            # Keras 3.15 converts variables with np.array(variable), which NumPy 2 flags with a
-            # DeprecationWarning about the `copy` keyword; the saved values are unaffected.
+            # Keras 3.15 converts variables with np.array(variable), which NumPy 2
+            # flags with a DeprecationWarning about the `copy` keyword; the saved
+            # values are unaffected.
             warnings.filterwarnings(
                 "ignore",
                 message="__array__ implementation",
@@ -281,12 +302,17 @@ def evaluate_tf(
     metrics: Sequence[str] = ("accuracy",),
     compile: bool = True,
 ) -> dict[str, float]:
-    """Loss and metrics of `model` over `dataset` with ``training=False``, averaged over examples.
+    """Loss and metrics of `model` over `dataset` (``training=False``), per example.
 
     Like Keras's ``evaluate``, the loss includes the model's extra losses
-    (regularizers). Returns e.g. ``{"loss": 0.31, "accuracy": 0.92}``.
+    (regularizers). Returns e.g. ``{"loss": 0.31, "accuracy": 0.92}``. Checks
+    its arguments as :func:`fit_tf` does, and raises ``FloatingPointError``
+    naming the first batch whose loss is NaN or infinite.
     """
+    _check_model(model)
+    check_callable("loss_fn", loss_fn, "a loss function (targets, outputs) -> loss")
     metrics = check_metrics(metrics)
+    compile = check_bool("compile", compile)
     signature = _check_dataset(dataset, "dataset")
     _, eval_step = _make_steps(
         model, loss_fn, None, metrics, compile, signature, signature
@@ -294,6 +320,11 @@ def evaluate_tf(
     totals = _run_over(dataset, eval_step, metrics, None)
     if not totals.losses:
         raise ValueError("the data gave no batches: is it empty?")
+    bad = first_non_finite(totals.losses)
+    if bad is not None:
+        raise FloatingPointError(
+            f"loss became {totals.losses[bad]} at batch {bad + 1}"
+        )
     return totals.logs("")
 
 
@@ -310,10 +341,11 @@ def fit_tf(
     progress: bool | None = None,
     compile: bool = True,
 ) -> History:
-    """Train a Keras `model` for `epochs` passes over `train_dataset`; return the :class:`History`.
+    """Train a Keras `model` for `epochs` passes over `train_dataset`.
 
-    The TensorFlow twin of :func:`mlcourse.training.torch_loop.fit_torch`, with the
-    same history, metrics, callbacks, progress line and errors. Each step runs
+    Returns the :class:`~mlcourse.training.history.History`. The TensorFlow
+    twin of :func:`mlcourse.training.torch_loop.fit_torch`, with the same
+    history, metrics, callbacks, progress line and errors. Each step runs
     ``model(x, training=True)`` and ``loss_fn(y, outputs)`` (Keras's argument
     order; the loss must be the batch mean) under a ``tf.GradientTape``, adds
     the model's regularization losses as Keras's ``fit`` does, and applies the
@@ -330,11 +362,17 @@ def fit_tf(
     so a NaN in the data or the weights may never reach the loss. The error
     then says "gradients became nan at epoch E, step S".
     """
-    epochs = check_epochs(epochs)
+    _check_model(model)
+    check_callable("loss_fn", loss_fn, "a loss function (targets, outputs) -> loss")
+    if not callable(getattr(optimizer, "apply_gradients", None)):
+        raise TypeError(
+            f"optimizer must be a Keras optimizer (with apply_gradients), "
+            f"got {describe(optimizer)}"
+        )
+    epochs = check_int("epochs", epochs, low=1)
     metrics = check_metrics(metrics)
     callbacks = check_callbacks(callbacks)
-    if not callable(loss_fn):
-        raise TypeError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
+    compile = check_bool("compile", compile)
     signature = _check_dataset(train_dataset, "train_dataset")
     val_signature = (
         signature

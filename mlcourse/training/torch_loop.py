@@ -2,24 +2,28 @@
 
 The loop is the one every PyTorch tutorial writes (forward, loss, backward,
 step), plus what a real run needs: per-epoch metrics and validation, a
-:class:`~mlcourse.training.history.History`, callbacks (early stopping, checkpoints),
-a progress line, and a clear error when the loss becomes NaN. Its TensorFlow
-twin is :mod:`mlcourse.training.tf_loop`; the chapter "PyTorch and TensorFlow side
-by side" shows that both give the same loss curve from the same weights.
+:class:`~mlcourse.training.history.History`, callbacks (early stopping,
+checkpoints), a progress line, and a clear error when the loss becomes NaN.
+Its TensorFlow twin is :mod:`mlcourse.training.tf_loop`; the chapter "PyTorch
+and TensorFlow side by side" shows that both give the same loss curve from the
+same weights.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
+import numpy as np
+
+from mlcourse.data import Dataset
 from mlcourse.training.callbacks import (
     Callback,
     Totals,
     TrainingRun,
     check_callbacks,
-    check_epochs,
+    first_non_finite,
     run_epochs,
 )
 from mlcourse.training.history import (
@@ -28,28 +32,36 @@ from mlcourse.training.history import (
     check_metrics,
     progress_enabled,
 )
+from mlcourse.validation import (
+    check_callable,
+    check_int,
+    check_torch_device,
+    check_type,
+    describe,
+)
 
 
 def _accuracy_sum(outputs, targets):
-    """Correct predictions in a batch: argmax of the logits, or logit > 0 for one output per target."""
+    """Correct predictions in a batch: argmax of the logits, or logit > 0."""
     if outputs.ndim == targets.ndim + 1:
         predicted = outputs.argmax(dim=-1)
     elif outputs.shape == targets.shape:
         predicted = (outputs > 0).to(targets.dtype)
     else:
         raise ValueError(
-            f"accuracy needs outputs of shape (n, classes) for labels (n,), or equal shapes for "
-            f"binary logits; got outputs {tuple(outputs.shape)} and targets {tuple(targets.shape)}"
+            "accuracy needs outputs of shape (n, classes) for labels (n,), or "
+            f"equal shapes for binary logits; got outputs {tuple(outputs.shape)} "
+            f"and targets {tuple(targets.shape)}"
         )
     return (predicted == targets).sum()
 
 
 def _mae_sum(outputs, targets):
-    """Absolute error of a batch, averaged over each example's outputs and summed over examples."""
+    """Absolute error of a batch, averaged per example and summed over examples."""
     if outputs.shape != targets.shape:
         raise ValueError(
-            f"mae needs outputs and targets of the same shape (no broadcasting); got "
-            f"{tuple(outputs.shape)} and {tuple(targets.shape)}"
+            "mae needs outputs and targets of the same shape (no broadcasting); "
+            f"got {tuple(outputs.shape)} and {tuple(targets.shape)}"
         )
     return (outputs - targets).abs().reshape(len(outputs), -1).mean(dim=1).sum()
 
@@ -64,6 +76,45 @@ def _model_device(model):
     return first.device if first is not None else torch.device("cpu")
 
 
+def _check_loader(name: str, loader: Any) -> Iterable:
+    """`loader`, checked to be an iterable of batches (not a data set, a tensor)."""
+    import torch
+
+    if isinstance(loader, Dataset):
+        raise TypeError(
+            f"{name} must give batches, got an mlcourse Dataset: "
+            "wrap it with mc.torch_loader(data, batch_size)"
+        )
+    if isinstance(loader, (str, np.ndarray, torch.Tensor)) or not isinstance(
+        loader, Iterable
+    ):
+        raise TypeError(
+            f"{name} must be an iterable of (inputs, targets) batches, such as "
+            f"a DataLoader; got {describe(loader)}"
+        )
+    return loader
+
+
+def _batches(loader: Iterable, name: str) -> Iterator[tuple[int, Any, Any]]:
+    """``(step, x, y)`` for each batch of `loader` (steps from 1), each checked."""
+    import torch
+
+    for step, batch in enumerate(loader, start=1):
+        try:
+            x, y = batch
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"{name} must yield (inputs, targets) pairs; "
+                f"batch {step} is {describe(batch)}"
+            ) from None
+        if not (isinstance(x, torch.Tensor) and isinstance(y, torch.Tensor)):
+            raise TypeError(
+                f"{name} must yield pairs of tensors; batch {step} holds "
+                f"{describe(x)} and {describe(y)}"
+            )
+        yield step, x, y
+
+
 def _check_batch(x, y, epoch: int | None, step: int) -> None:
     if len(x) != len(y):
         where = (
@@ -75,15 +126,28 @@ def _check_batch(x, y, epoch: int | None, step: int) -> None:
 
 
 def _check_loss(loss) -> None:
+    """Raise unless `loss` is a tensor holding one number."""
+    import torch
+
+    if not isinstance(loss, torch.Tensor):
+        raise TypeError(
+            f"loss_fn must return a tensor (the batch mean), got {describe(loss)}"
+        )
     if loss.ndim != 0:
         raise ValueError(
-            f"loss_fn must return one number (the batch mean), got a tensor of shape "
-            f"{tuple(loss.shape)}; use reduction='mean'"
+            "loss_fn must return one number (the batch mean), got a tensor of "
+            f"shape {tuple(loss.shape)}; use reduction='mean'"
         )
 
 
+def _check_model(model) -> None:
+    import torch
+
+    check_type("model", model, torch.nn.Module, "a torch.nn.Module")
+
+
 def _sum_up(losses: list, sizes: list[int], values: dict[str, list]) -> Totals:
-    """Move an epoch's per-batch numbers to the host in one transfer (one device sync)."""
+    """Move an epoch's per-batch numbers to the host in one transfer (one sync)."""
     import torch
 
     if not losses:
@@ -106,7 +170,7 @@ def _evaluate(model, loader, loss_fn, metrics, device) -> Totals:
     losses, sizes, values = [], [], {name: [] for name in metrics}
     try:
         with torch.no_grad():
-            for step, (x, y) in enumerate(loader, start=1):
+            for step, x, y in _batches(loader, "loader"):
                 x, y = x.to(device), y.to(device)
                 _check_batch(x, y, None, step)
                 outputs = model(x)
@@ -129,22 +193,36 @@ def evaluate_torch(
     metrics: Sequence[str] = ("accuracy",),
     device: Any = None,
 ) -> dict[str, float]:
-    """Loss and metrics of `model` over `loader`, averaged over examples, in eval mode.
+    """Loss and metrics of `model` over `loader`, per example, in eval mode.
 
     Returns e.g. ``{"loss": 0.31, "accuracy": 0.92}``. The model is put in
     ``eval()`` mode (dropout off, batch norm uses its running statistics) and
-    back into the mode it was in. `device` defaults to the model's.
+    back into the mode it was in. `device` defaults to the model's. Checks its
+    arguments as :func:`fit_torch` does, and raises ``FloatingPointError``
+    naming the first batch whose loss is NaN or infinite.
     """
+    _check_model(model)
+    loader = _check_loader("loader", loader)
+    check_callable("loss_fn", loss_fn, "a loss function (outputs, targets) -> loss")
     metrics = check_metrics(metrics)
-    device = _model_device(model) if device is None else device
+    device = (
+        _model_device(model)
+        if device is None
+        else check_torch_device("device", device)
+    )
     totals = _evaluate(model, loader, loss_fn, metrics, device)
     if not totals.losses:
         raise ValueError("the data gave no batches: is it empty?")
+    bad = first_non_finite(totals.losses)
+    if bad is not None:
+        raise FloatingPointError(
+            f"loss became {totals.losses[bad]} at batch {bad + 1}"
+        )
     return totals.logs("")
 
 
 class _TorchRun(TrainingRun):
-    """One call to :func:`fit_torch`: the training step and the weights, for PyTorch."""
+    """One call to :func:`fit_torch`: the training step and the weights."""
 
     def __init__(
         self, model, train_loader, val_loader, loss_fn, optimizer, metrics, device
@@ -171,15 +249,15 @@ class _TorchRun(TrainingRun):
         )
         model.train()
         losses, sizes, values = [], [], {name: [] for name in self.metrics}
-        for step, (x, y) in enumerate(self.train_loader, start=1):
+        for step, x, y in _batches(self.train_loader, "train_loader"):
             x, y = x.to(device), y.to(device)
             n = x.shape[0]  # (cheaper than len(x), and this runs every step)
             if n != y.shape[0]:
                 _check_batch(x, y, self.epoch, step)  # raises, naming the step
             outputs = model(x)
             loss = loss_fn(outputs, y)
-            if loss.ndim:
-                _check_loss(loss)  # raises
+            if getattr(loss, "ndim", None) != 0:
+                _check_loss(loss)  # raises: not a tensor of one number
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -228,7 +306,9 @@ def fit_torch(
     device: Any = None,
     progress: bool | None = None,
 ) -> History:
-    """Train a PyTorch `model` for `epochs` passes over `train_loader`; return the :class:`History`.
+    """Train a PyTorch `model` for `epochs` passes over `train_loader`.
+
+    Returns the :class:`~mlcourse.training.history.History`.
 
     Each step: ``outputs = model(x)``, ``loss = loss_fn(outputs, y)`` (PyTorch's
     argument order; the loss must be the batch *mean*), ``zero_grad``,
@@ -238,13 +318,14 @@ def fit_torch(
     ``val_loss`` and ``val_<metric>`` (in ``eval()`` mode, at the epoch's end).
     ``history.step_losses`` keeps every step's loss.
 
-    `metrics` are names from :data:`mlcourse.training.history.METRICS` (``"accuracy"``:
-    outputs are logits; ``"mae"``). `callbacks` are
+    `metrics` are names from :data:`mlcourse.training.history.METRICS`
+    (``"accuracy"``: outputs are logits; ``"mae"``). `callbacks` are
     :class:`~mlcourse.training.callbacks.Callback` objects such as
     :class:`~mlcourse.training.callbacks.EarlyStopping` and
-    :class:`~mlcourse.training.callbacks.Checkpoint`. Batches are moved to `device`,
-    by default the model's. `progress` shows a progress line (default: only in
-    a notebook, see :func:`~mlcourse.training.history.progress_enabled`).
+    :class:`~mlcourse.training.callbacks.Checkpoint`. Batches are moved to
+    `device`, by default the model's. `progress` shows a progress line
+    (default: only in a notebook, see
+    :func:`~mlcourse.training.history.progress_enabled`).
 
     Raises ``FloatingPointError`` naming the epoch and step where the loss
     first became NaN or infinite (checked once per epoch, so no step waits for
@@ -253,12 +334,14 @@ def fit_torch(
     """
     import torch
 
-    if not isinstance(model, torch.nn.Module):
-        raise TypeError(
-            f"model must be a torch.nn.Module, got {type(model).__name__}"
-        )
-    if not callable(loss_fn):
-        raise TypeError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
+    _check_model(model)
+    train_loader = _check_loader("train_loader", train_loader)
+    if val_loader is not None:
+        val_loader = _check_loader("val_loader", val_loader)
+    check_callable("loss_fn", loss_fn, "a loss function (outputs, targets) -> loss")
+    check_type(
+        "optimizer", optimizer, torch.optim.Optimizer, "a torch.optim optimizer"
+    )
     model_params = {id(p) for p in model.parameters()}
     optimized = [p for group in optimizer.param_groups for p in group["params"]]
     if not any(id(p) in model_params for p in optimized):
@@ -266,10 +349,14 @@ def fit_torch(
             "the optimizer updates none of the model's parameters; "
             "create it from this model's .parameters()"
         )
-    epochs = check_epochs(epochs)
+    epochs = check_int("epochs", epochs, low=1)
     metrics = check_metrics(metrics)
     callbacks = check_callbacks(callbacks)
-    device = _model_device(model) if device is None else torch.device(device)
+    device = (
+        _model_device(model)
+        if device is None
+        else check_torch_device("device", device)
+    )
     run = _TorchRun(
         model, train_loader, val_loader, loss_fn, optimizer, metrics, device
     )
