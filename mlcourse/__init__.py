@@ -33,7 +33,7 @@ from mlcourse.data import (
     to_numpy,
     torch_loader,
 )
-from mlcourse.display import glue, glue_sci, print_warnings, show_source
+from mlcourse.display import glue, glue_sci, print_warnings, show_source, wrap
 from mlcourse.plotting import FRAMEWORK_COLORS, use_book_style
 from mlcourse.reference import (
     autograd,
@@ -87,4 +87,5 @@ __all__ = [
     "to_numpy",
     "torch_loader",
     "use_book_style",
+    "wrap",
 ]

@@ -47,13 +47,14 @@ class Agreement:
         return max(self.max_abs_diff.values())
 
     def __str__(self) -> str:
-        pairs = ", ".join(
-            f"{a} vs {b}: {d:.1e}" for (a, b), d in self.max_abs_diff.items()
-        )
-        return (
-            f"agree within rtol={self.rtol:g}, atol={self.atol:g} "
-            f"(largest |difference|: {pairs})"
-        )
+        """One line per pair, so that it fits the page however many there are."""
+        lines = [
+            f"agree within rtol={self.rtol:g}, atol={self.atol:g}; largest |a - b|:"
+        ]
+        lines += [
+            f"  {a} vs {b}: {d:.1e}" for (a, b), d in self.max_abs_diff.items()
+        ]
+        return "\n".join(lines)
 
 
 def _describe_mismatch(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import math
+import textwrap
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -32,19 +33,45 @@ def show_source(obj: Any):
     return Code(source, language="python")
 
 
+# What the book's code and output boxes show without scrolling; the code is
+# formatted to the same width ([tool.ruff] line-length in pyproject.toml).
+PAGE_WIDTH = 84
+
+
 @contextlib.contextmanager
 def print_warnings() -> Iterator[list[warnings.WarningMessage]]:
     """Catch the warnings raised inside the block and print them to stdout.
 
     Chapters use it where a warning *is* the lesson (an overflow in ``np.exp``):
-    the warning then shows in the rendered page as ordinary output, while any
-    unexpected stderr output still fails the book build.
+    the warning then shows in the rendered page as ordinary output, wrapped to
+    the page's width (:func:`wrap`), while any unexpected stderr output still
+    fails the book build.
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         yield caught
     for message in caught:
-        print(f"{message.category.__name__}: {message.message}")
+        print(wrap(f"{message.category.__name__}: {message.message}"))
+
+
+def wrap(text: Any, width: int = PAGE_WIDTH) -> str:
+    """`text` (or ``str(text)``, e.g. an exception) wrapped to `width` characters.
+
+    Each line of the text is wrapped on its own, so a message's line breaks
+    survive; continuation lines are indented by two spaces. Chapters print
+    error messages with it: ``print(mc.wrap(error))`` fits the page.
+    """
+    width = check_int("width", width, low=20)
+    lines = []
+    for line in str(text).splitlines() or [""]:
+        lines.append(
+            textwrap.fill(
+                line, width, subsequent_indent="  ", break_long_words=True
+            )
+            if len(line) > width
+            else line
+        )
+    return "\n".join(lines)
 
 
 def glue(name: str, value: Any, display: bool = False) -> None:

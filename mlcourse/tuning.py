@@ -141,10 +141,10 @@ def train_digits(
     from mlcourse.data import torch_loader
     from mlcourse.models import digits_mlp
     from mlcourse.training import fit_torch
-    from mlcourse.training.callbacks import Callback, check_epochs
+    from mlcourse.training.callbacks import Callback
 
     config = check_params(params)
-    epochs = check_epochs(epochs)
+    epochs = check_int("epochs", epochs, low=1)
     seed = check_int("seed", seed, low=0)
     for name, data in (("train", train), ("val", val)):
         if data is None and name == "val":
@@ -272,9 +272,9 @@ def optuna_objective(
     attributes (``seconds``, ``cpu_seconds``, ``epochs``, ``diverged``). The
     study must maximize. A diverged run returns 0.
     """
-    from mlcourse.training.callbacks import Callback, check_epochs
+    from mlcourse.training.callbacks import Callback
 
-    epochs = check_epochs(epochs)
+    epochs = check_int("epochs", epochs, low=1)
     seed = check_int("seed", seed, low=0)
     check_callable("suggest", suggest, "a function of an Optuna trial")
     check_type("train", train, Dataset)

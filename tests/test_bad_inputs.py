@@ -916,6 +916,12 @@ add(
     lambda v: display.glue_sci("chapter_x", 1.0, v),
     integers(0, 15),
 )
+add(
+    display.wrap,
+    "width",
+    lambda v: display.wrap("some text", v),
+    integers(20, None),
+)
 
 # ================================================================ mlcourse.timing
 add(
@@ -2171,7 +2177,6 @@ add(
     lambda v: training.Checkpoint("m.pt", save_best_only=v),
     NOT_A_BOOL,
 )
-add(callbacks.check_epochs, "epochs", callbacks.check_epochs, integers(1))
 add(
     callbacks.check_callbacks,
     "callbacks",

@@ -112,7 +112,7 @@ def test_train_digits_calls_the_callbacks(small):
 
 def test_train_digits_refuses_bad_input(small):
     train, val = small
-    with pytest.raises(ValueError, match="epochs must be at least 1"):
+    with pytest.raises(ValueError, match="epochs must be an integer >= 1"):
         tuning.train_digits({}, train, val, epochs=0)
     with pytest.raises(ValueError, match="unknown hyperparameter 'lr_max'"):
         tuning.train_digits({"lr_max": 1.0}, train, val, epochs=1)
@@ -208,7 +208,7 @@ def test_optuna_objective_is_pruned_when_the_pruner_says_so(small):
 
 def test_optuna_objective_refuses_bad_input(small):
     train, val = small
-    with pytest.raises(ValueError, match="epochs must be at least 1"):
+    with pytest.raises(ValueError, match="epochs must be an integer >= 1"):
         tuning.optuna_objective(train, val, epochs=-2)
     with pytest.raises(TypeError, match="epochs must be an integer"):
         tuning.optuna_objective(train, val, epochs=2.5)

@@ -188,10 +188,11 @@ class LinearWarmup(Schedule):
 
 @dataclass(frozen=True)
 class OneCycle(Schedule):
-    """Smith's one-cycle policy: up from ``max_lr / div_factor`` to `max_lr`, down.
+    """One cycle in PyTorch's default shape: up from ``max_lr / div_factor``, down.
 
-    Two half-cosines, as ``torch.optim.lr_scheduler.OneCycleLR`` (its
-    default ``three_phase=False``): the rise takes ``pct_start · total_steps``
+    Two half-cosines, as ``torch.optim.lr_scheduler.OneCycleLR`` with its
+    defaults (``three_phase=False``, cosine annealing; Smith and Topin's policy
+    is linear, with a third phase): the rise takes ``pct_start · total_steps``
     steps, the fall ends at step ``total_steps − 1`` at
     ``max_lr / (div_factor · final_div_factor)``, far below the start, where
     the rate stays.

@@ -278,18 +278,6 @@ class Checkpoint(Callback):
         self.saved.append((epoch, path))
 
 
-def check_epochs(epochs: int) -> int:
-    """The number of epochs of a fit, checked: an integer, at least 1.
-
-    Kept for code written against it (``mlcourse.tuning``); new code calls
-    ``check_int("epochs", epochs, low=1)``, as the fits do.
-    """
-    epochs = check_int("epochs", epochs)
-    if epochs < 1:  # an int: no NaN to slip through
-        raise ValueError(f"epochs must be at least 1, got {epochs}")
-    return epochs
-
-
 def check_callbacks(callbacks) -> list[Callback]:
     """The callbacks of a fit as a list, each checked to be a :class:`Callback`.
 

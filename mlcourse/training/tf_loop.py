@@ -154,9 +154,10 @@ def _make_steps(
         variables = model.trainable_variables
         gradients = tape.gradient(loss, variables)
         optimizer.apply_gradients(zip(gradients, variables))
-        # On a CPU, TensorFlow's fused graph kernels (MatMul + bias + ReLU) turn a
-        # NaN activation into 0, so a NaN may never reach the loss: check the
-        # gradients too.
+        # A NaN can reach the gradients but not the loss: a loss that skips
+        # examples (an ignored label) never sees theirs, and on some x86 CPUs
+        # oneDNN's fused MatMul + bias + ReLU turns a NaN activation into 0.
+        # So check the gradients too.
         grad_norm = tf.linalg.global_norm(gradients)
         return loss, [METRIC_SUMS[name](outputs, y) for name in metrics], grad_norm
 
@@ -357,10 +358,12 @@ def fit_tf(
     ``(inputs, targets)`` batches, e.g. from :func:`mlcourse.tf_dataset`.
 
     Besides each step's loss, the global norm of each step's gradients is
-    checked for NaN and infinity: on a CPU, TensorFlow's fused graph kernels
-    (matrix product + bias + ReLU, with oneDNN) turn a NaN activation into 0,
-    so a NaN in the data or the weights may never reach the loss. The error
-    then says "gradients became nan at epoch E, step S".
+    checked for NaN and infinity, because a NaN can reach the gradients without
+    reaching the loss: on every machine when the loss skips the example it came
+    from (an ignored label), and on some x86 CPUs when oneDNN's fused kernel
+    (matrix product + bias + ReLU; see ``TF_ENABLE_ONEDNN_OPTS``) turns a NaN
+    activation into 0. The error then says "gradients became nan at epoch E,
+    step S".
     """
     _check_model(model)
     check_callable("loss_fn", loss_fn, "a loss function (targets, outputs) -> loss")
