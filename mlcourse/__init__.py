@@ -17,7 +17,25 @@ The parts, by job (the folder listing shows the same grouping):
   schedules, a small autograd engine, 2-D test functions); ``mc.losses``,
   ``mc.optimizers``... are short names for its modules.
 - :mod:`mlcourse.training`: ``fit`` loops of the same shape for PyTorch and
-  TensorFlow, with callbacks (early stopping, checkpoints).
+  TensorFlow, with callbacks (early stopping, checkpoints), and the
+  learning-rate range test.
+
+The parts that one or two later chapters use are imported by name, e.g.
+``from mlcourse import diagnostics`` (``import mlcourse`` does not load them):
+
+- :mod:`mlcourse.tuning`, :mod:`mlcourse.tuning_worker`: the digits objective
+  for hyperparameter search, and a worker process sharing an Optuna study.
+- :mod:`mlcourse.diagnostics`: per-layer statistics of activations, gradients
+  and updates, recorded through hooks, and their plots.
+- :mod:`mlcourse.precision`: a dynamic loss scaler, a meter of the activations
+  saved for backward, the machine's low-precision capabilities.
+- :mod:`mlcourse.parallel`: a launcher for multi-process programs (torchrun,
+  TensorFlow workers) that leaves no process behind, and the rank programs of
+  the distributed-training chapter.
+- :mod:`mlcourse.compression`: what the compression chapter's methods share
+  with the capstone (size on disk, quantization helpers).
+- :mod:`mlcourse.gpt`: the capstone's character-level GPT: model, data,
+  training script, exact-resume checkpoints.
 """
 
 from mlcourse import models, reference, timing, training, validation

@@ -36,7 +36,7 @@ from mlcourse.models import digits_mlp
 from mlcourse.reference import losses, optimizers, schedules, surfaces
 from mlcourse.reference.autograd import Tensor, softmax_cross_entropy, unbroadcast
 from mlcourse.reference.autograd_scalar import Scalar, topological_order
-from mlcourse.training import callbacks, history, tf_loop, torch_loop
+from mlcourse.training import callbacks, history, lr_range, tf_loop, torch_loop
 
 # The modules this table covers in full.
 MODULES = [
@@ -58,6 +58,7 @@ MODULES = [
     "mlcourse.training.history",
     "mlcourse.training.torch_loop",
     "mlcourse.training.tf_loop",
+    "mlcourse.training.lr_range",
 ]
 
 # Newer modules, not in the table yet: what they export from mlcourse,
@@ -2456,6 +2457,62 @@ add(EVAL_TF, "compile", lambda v: EVAL_TF(**tf_eval_args(compile=v)), NOT_A_BOOL
 
 
 # ================================================================ the tests
+# ================================================================ mlcourse.training.lr_range
+def range_test_args(**overrides):
+    import torch
+
+    model = torch.nn.Linear(4, 3)
+    args = dict(
+        model=model,
+        optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
+        loader=mc.torch_loader(blobs(), 8),
+        loss_fn=torch.nn.CrossEntropyLoss(),
+    )
+    args.update(overrides)
+    return args
+
+
+for name, bad in [
+    ("model", [(None, TypeError), ("net", TypeError)]),
+    ("optimizer", [(None, TypeError), ("sgd", TypeError)]),
+    ("loss_fn", [(None, TypeError), ("mse", TypeError)]),
+    ("lr_start", numbers(0, low_open=True)),
+    ("lr_end", [(1e-9, ValueError), (np.nan, ValueError), ("1", TypeError)]),
+    ("max_steps", integers(2)),
+    ("stop_factor", numbers(1, low_open=True)),
+]:
+    add(
+        lr_range.range_test,
+        name,
+        lambda v, name=name: lr_range.range_test(**range_test_args(**{name: v})),
+        bad,
+    )
+add(
+    lr_range.range_test,
+    "loader",
+    lambda v: lr_range.range_test(**range_test_args(loader=v)),
+    [([], ValueError)],
+    match="loader gave no batches",
+)
+add(
+    lr_range.smooth,
+    "values",
+    lr_range.smooth,
+    [
+        (None, TypeError),
+        ([], ValueError),
+        (np.ones((2, 2)), ValueError),
+        (["a"], TypeError),
+    ],
+)
+add(
+    lr_range.smooth,
+    "beta",
+    lambda v: lr_range.smooth([1.0], v),
+    numbers(0, 1, high_open=True),
+)
+
+
 @pytest.mark.parametrize("row", ROWS, ids=[row.id for row in ROWS])
 def test_bad_input_gets_a_clear_error(row, capsys):
     with pytest.raises(BaseException) as caught:

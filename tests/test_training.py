@@ -647,3 +647,67 @@ def test_early_stopping_and_checkpoints_with_tf(digits, tf, tmp_path):
             val_dataset=val,
             callbacks=[training.Checkpoint(tmp_path / "best.h5")],
         )
+
+
+# ----------------------------------------------------------------- range test
+
+
+def _range_test_setup(seed=0):
+    import torch
+
+    splits = mc.load_digits_splits(seed=0)
+    model = mc.models.digits_mlp(seed)
+    optimizer = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9)
+    loader = mc.torch_loader(splits.train, 32, seed=seed)
+    return model, optimizer, loader
+
+
+def test_range_test_rates_grow_geometrically_and_the_test_stops_on_blow_up():
+    import torch.nn.functional as F
+
+    model, optimizer, loader = _range_test_setup()
+    rates, losses = training.range_test(
+        model, optimizer, loader, F.cross_entropy, lr_start=1e-4, lr_end=10.0
+    )
+    assert len(rates) == len(losses) <= 200
+    expected = 1e-4 * (10.0 / 1e-4) ** (np.arange(len(rates)) / 199)
+    np.testing.assert_allclose(rates, expected, rtol=1e-12)
+    assert optimizer.param_groups[0]["lr"] == rates[-1]
+    # The rate reaches 10, far too large: the test stops early on the blow-up.
+    assert len(rates) < 200
+    assert not np.isfinite(losses[-1]) or losses[-1] > 4 * losses.min()
+
+
+def test_range_test_runs_max_steps_when_nothing_blows_up_and_rereads_the_loader():
+    import torch.nn.functional as F
+
+    model, optimizer, loader = _range_test_setup()
+    rates, losses = training.range_test(
+        model,
+        optimizer,
+        loader,
+        F.cross_entropy,
+        lr_start=1e-5,
+        lr_end=1e-3,
+        max_steps=len(loader) + 5,
+    )
+    assert len(losses) == len(loader) + 5 and np.all(np.isfinite(losses))
+
+
+def test_range_test_refuses_an_empty_loader_and_bad_rates():
+    import torch.nn.functional as F
+
+    model, optimizer, _ = _range_test_setup()
+    with pytest.raises(ValueError, match="loader gave no batches"):
+        training.range_test(model, optimizer, [], F.cross_entropy)
+    with pytest.raises(ValueError, match="lr_end"):
+        training.range_test(model, optimizer, [], F.cross_entropy, lr_end=1e-5)
+
+
+def test_smooth_is_the_bias_corrected_moving_average():
+    values = np.array([4.0, 2.0, 3.0, np.nan])
+    smoothed = training.smooth(values, beta=0.5)
+    assert smoothed[0] == 4.0  # bias correction: no pull towards 0
+    assert smoothed[1] == pytest.approx((0.25 * 4 + 0.5 * 2) / 0.75)
+    assert np.isnan(smoothed[-1])
+    np.testing.assert_array_equal(training.smooth([1.0, 1.0, 1.0]), [1.0, 1.0, 1.0])

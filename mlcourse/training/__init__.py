@@ -18,6 +18,8 @@ The pieces, one module each (this one only gathers them):
   :class:`EarlyStopping`, :class:`Checkpoint`.
 - :mod:`mlcourse.training.history`: :class:`History`, the metric names, the
   progress line.
+- :mod:`mlcourse.training.lr_range`: the learning-rate range test and
+  :func:`smooth`, the moving average it is read with (optimizers chapter).
 
 Nothing here imports PyTorch or TensorFlow until a fit or an evaluation runs.
 The chapter "PyTorch and TensorFlow side by side" explains the loops and
@@ -37,6 +39,7 @@ from mlcourse.training.history import (
     ProgressBar,
     progress_enabled,
 )
+from mlcourse.training.lr_range import range_test, smooth
 from mlcourse.training.tf_loop import evaluate_tf, fit_tf
 from mlcourse.training.torch_loop import evaluate_torch, fit_torch
 
@@ -54,4 +57,6 @@ __all__ = [
     "fit_tf",
     "fit_torch",
     "progress_enabled",
+    "range_test",
+    "smooth",
 ]
