@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from mlcourse.runtime import _filtered_stderr
+from mlcourse.runtime import filtered_stderr
 from mlcourse.validation import (
     check_array,
     check_callable,
@@ -148,7 +148,7 @@ def convert_tflite(converter: Any) -> bytes:
     check_callable(
         "converter", convert, "a tf.lite.TFLiteConverter (with a convert() method)"
     )
-    with _filtered_stderr(_TFLITE_CONVERT_NOISE):
+    with filtered_stderr(_TFLITE_CONVERT_NOISE):
         flatbuffer = convert()
     return check_type(
         "converter.convert()", flatbuffer, bytes, "the model as bytes"
@@ -177,7 +177,7 @@ class LiteRTModel:
             num_threads = check_int("num_threads", num_threads, low=1)
         from ai_edge_litert.interpreter import Interpreter
 
-        with _filtered_stderr(_LITERT_NOISE):
+        with filtered_stderr(_LITERT_NOISE):
             self.interpreter = Interpreter(
                 model_content=flatbuffer, num_threads=num_threads
             )
@@ -214,7 +214,7 @@ class LiteRTModel:
         x = np.ascontiguousarray(x, dtype=self.input_dtype)
         if x.shape != self._batch_shape:
             self.interpreter.resize_tensor_input(self._input["index"], x.shape)
-            with _filtered_stderr(_LITERT_NOISE):
+            with filtered_stderr(_LITERT_NOISE):
                 self.interpreter.allocate_tensors()
             self._batch_shape = x.shape
         self.interpreter.set_tensor(self._input["index"], x)

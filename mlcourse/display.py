@@ -45,13 +45,18 @@ def print_warnings() -> Iterator[list[warnings.WarningMessage]]:
     Chapters use it where a warning *is* the lesson (an overflow in ``np.exp``):
     the warning then shows in the rendered page as ordinary output, wrapped to
     the page's width (:func:`wrap`), while any unexpected stderr output still
-    fails the book build.
+    fails the book build. A warning repeated word for word is printed once,
+    with the number of times it was raised.
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         yield caught
+    counts: dict[str, int] = {}
     for message in caught:
-        print(wrap(f"{message.category.__name__}: {message.message}"))
+        text = f"{message.category.__name__}: {message.message}"
+        counts[text] = counts.get(text, 0) + 1
+    for text, count in counts.items():
+        print(wrap(text if count == 1 else f"{text} (raised {count} times)"))
 
 
 def wrap(text: Any, width: int = PAGE_WIDTH) -> str:

@@ -26,6 +26,7 @@ from mlcourse.validation import (
     check_int,
     check_sequence,
     check_type,
+    describe,
 )
 
 FRAMEWORKS = ("torch", "tensorflow")
@@ -54,12 +55,18 @@ _TENSORFLOW_IMPORT_NOISE = re.compile(
 
 
 @contextlib.contextmanager
-def _filtered_stderr(noise: re.Pattern[str]) -> Iterator[None]:
+def filtered_stderr(noise: re.Pattern[str]) -> Iterator[None]:
     """Capture the process's stderr (descriptor 2) and re-emit all but `noise`.
 
-    Works at the file-descriptor level because TensorFlow's C++ logging never
-    passes through Python's ``sys.stderr``.
+    Works at the file-descriptor level because the C++ logging of TensorFlow,
+    the TFLite converter and LiteRT never passes through Python's
+    ``sys.stderr``. `noise` is a compiled pattern; a line it matches is
+    dropped, every other line is written to stderr when the block ends.
     """
+    if not isinstance(noise, re.Pattern):
+        raise TypeError(
+            f"noise must be a compiled re.Pattern, got {describe(noise)}"
+        )
     sys.stderr.flush()
     saved_fd = os.dup(2)
     with tempfile.TemporaryFile(mode="w+b") as captured:
@@ -91,7 +98,7 @@ def import_tensorflow() -> ModuleType:
     if "tensorflow" in sys.modules:
         return sys.modules["tensorflow"]
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    with _filtered_stderr(_TENSORFLOW_IMPORT_NOISE):
+    with filtered_stderr(_TENSORFLOW_IMPORT_NOISE):
         import tensorflow as tf
     tf.get_logger().setLevel("ERROR")
     return tf

@@ -456,6 +456,13 @@ add(
 )
 add(mc.setup, "verbose", lambda v: mc.setup(0, (), verbose=v), NOT_A_BOOL)
 
+add(
+    runtime.filtered_stderr,
+    "noise",
+    lambda v: runtime.filtered_stderr(v).__enter__(),
+    [(None, TypeError), ("noise", TypeError)],
+)
+
 # ================================================================ mlcourse.validation
 add(
     validation.check_number,

@@ -98,3 +98,13 @@ def test_glue_sci_stores_latex_and_the_value(monkeypatch):
         mc.glue_sci("gap", "small")
     with pytest.raises(ValueError, match="name must be a non-empty string"):
         mc.glue_sci("", 1.0)
+
+
+def test_print_warnings_prints_a_repeated_warning_once_with_its_count(capsys):
+    with mc.print_warnings():
+        for _ in range(3):
+            warnings.warn("same again", UserWarning)
+        warnings.warn("x " * 60, DeprecationWarning)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "UserWarning: same again (raised 3 times)"
+    assert all(len(line) <= mc.display.PAGE_WIDTH for line in lines)

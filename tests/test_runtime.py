@@ -42,10 +42,10 @@ def test_tensorflow_import_prints_nothing_to_stderr():
     assert done.stderr == ""
 
 
-def test_filtered_stderr_drops_noise_and_keeps_the_rest(capfd):
+def testfiltered_stderr_drops_noise_and_keeps_the_rest(capfd):
     import re
 
-    with runtime._filtered_stderr(re.compile("noise")):
+    with runtime.filtered_stderr(re.compile("noise")):
         os.write(2, b"some noise line\na real problem\n")
     assert capfd.readouterr().err == "a real problem\n"
 
