@@ -43,8 +43,11 @@ book: $(VENV)/.installed  ## build the book into _build/html (warnings are error
 page: $(VENV)/.installed  ## build one chapter alone, as the book would: make page CHAPTER=chapters/tuning.md
 	$(BIN)/python scripts/build_page.py $(CHAPTER)
 
+# Chapters run side by side under xdist; OpenMP threads that spin while they
+# wait (the default) then steal each other's cores and slow tiny models tenfold.
+# Passive waiting changes no result, only the waiting.
 test: $(VENV)/.installed  ## run the unit tests and execute every chapter
-	$(BIN)/python -m pytest -n $(JOBS) --nbmake --nbmake-timeout=600 tests chapters
+	OMP_WAIT_POLICY=PASSIVE $(BIN)/python -m pytest -n $(JOBS) --nbmake --nbmake-timeout=900 tests chapters
 
 lab: $(VENV)/.installed-lab  ## open the chapters in JupyterLab
 	$(BIN)/jupyter lab chapters

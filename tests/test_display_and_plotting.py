@@ -103,8 +103,8 @@ def test_glue_sci_stores_latex_and_the_value(monkeypatch):
 def test_print_warnings_prints_a_repeated_warning_once_with_its_count(capsys):
     with mc.print_warnings():
         for _ in range(3):
-            warnings.warn("same again", UserWarning)
-        warnings.warn("x " * 60, DeprecationWarning)
+            warnings.warn("same again", UserWarning, stacklevel=1)
+        warnings.warn("x " * 60, DeprecationWarning, stacklevel=1)
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "UserWarning: same again (raised 3 times)"
     assert all(len(line) <= mc.display.PAGE_WIDTH for line in lines)
