@@ -178,9 +178,15 @@ class LiteRTModel:
         from ai_edge_litert.interpreter import Interpreter
 
         with filtered_stderr(_LITERT_NOISE):
-            self.interpreter = Interpreter(
-                model_content=flatbuffer, num_threads=num_threads
-            )
+            try:
+                self.interpreter = Interpreter(
+                    model_content=flatbuffer, num_threads=num_threads
+                )
+            except ValueError as error:  # LiteRT's word for bytes it cannot read
+                raise ValueError(
+                    f"flatbuffer is not a TFLite model ({len(flatbuffer)} bytes): "
+                    f"{error}"
+                ) from None
             self.interpreter.allocate_tensors()
         inputs = self.interpreter.get_input_details()
         if len(inputs) != 1:

@@ -30,9 +30,12 @@ from typing import Any
 
 from mlcourse.data import Dataset
 from mlcourse.validation import (
+    check_array,
     check_callable,
     check_int,
     check_number,
+    check_sequence,
+    check_torch_device,
     check_type,
 )
 
@@ -79,6 +82,18 @@ def check_params(params: Mapping[str, Any]) -> dict[str, float | int]:
         "hidden": check_int("hidden", full["hidden"], low=1),
         "batch_size": check_int("batch_size", full["batch_size"], low=1),
     }
+
+
+def check_digits(name: str, data: Any) -> Dataset:
+    """`data`, checked to be a digits :class:`Dataset`: 64 inputs, labels 0-9."""
+    check_type(name, data, Dataset)
+    if data.x.ndim != 2 or data.x.shape[1] != 64:
+        raise ValueError(
+            f"{name} must hold 64 inputs per example (8x8 digits), "
+            f"got inputs of shape {data.x.shape}"
+        )
+    check_array(f"{name}.y", data.y, ndim=1, kind="iu", low=0, high=9)
+    return data
 
 
 @dataclass(frozen=True)
@@ -146,15 +161,13 @@ def train_digits(
     config = check_params(params)
     epochs = check_int("epochs", epochs, low=1)
     seed = check_int("seed", seed, low=0)
-    for name, data in (("train", train), ("val", val)):
-        if data is None and name == "val":
-            continue
-        check_type(name, data, Dataset)
-        if data.x.ndim != 2 or data.x.shape[1] != 64:
-            raise ValueError(
-                f"{name} must hold 64 inputs per example (8x8 digits), "
-                f"got inputs of shape {data.x.shape}"
-            )
+    check_digits("train", train)
+    if val is not None:
+        check_digits("val", val)
+    callbacks = check_sequence(
+        "callbacks", callbacks, of=Callback, what="Callback objects"
+    )
+    check_torch_device("device", device)
 
     class Record(Callback):
         """Keeps each epoch's validation numbers, even if a later epoch diverges."""
@@ -219,6 +232,9 @@ def suggest_params(
     ``0 < low < high``; by default :data:`SEARCH_SPACE`. ``hidden`` and
     ``batch_size`` are drawn as integers, the others as floats.
     """
+    import optuna
+
+    check_type("trial", trial, optuna.trial.BaseTrial, "an Optuna trial")
     space = SEARCH_SPACE if space is None else check_space(space)
     params: dict[str, float | int] = {}
     for name, (low, high) in space.items():
@@ -232,7 +248,10 @@ def suggest_params(
 def check_space(
     space: Mapping[str, tuple[float, float]],
 ) -> dict[str, tuple[float, float]]:
-    """`space` checked: names of :data:`DEFAULTS`, bounds ``0 < low < high``."""
+    """`space` checked: names of :data:`DEFAULTS`, bounds ``0 < low < high``.
+
+    The bounds of ``hidden`` and ``batch_size`` are integers (``1 <= low < high``).
+    """
     check_type("space", space, Mapping, "a mapping of names to (low, high)")
     if not space:
         raise ValueError("space is empty: name at least one hyperparameter")
@@ -247,8 +266,12 @@ def check_space(
             raise ValueError(
                 f"space[{name!r}] must be a pair (low, high), got {bounds!r}"
             )
-        low = check_number(f"{name} low", bounds[0], low=0, low_open=True)
-        high = check_number(f"{name} high", bounds[1], low=low, low_open=True)
+        if isinstance(DEFAULTS[name], int):  # drawn as integers: whole bounds
+            low = check_int(f"{name} low", bounds[0], low=1)
+            high = check_int(f"{name} high", bounds[1], low=low + 1)
+        else:
+            low = check_number(f"{name} low", bounds[0], low=0, low_open=True)
+            high = check_number(f"{name} high", bounds[1], low=low, low_open=True)
         checked[name] = (low, high)
     return checked
 
@@ -277,8 +300,10 @@ def optuna_objective(
     epochs = check_int("epochs", epochs, low=1)
     seed = check_int("seed", seed, low=0)
     check_callable("suggest", suggest, "a function of an Optuna trial")
-    check_type("train", train, Dataset)
+    check_digits("train", train)
     check_type("val", val, Dataset, "a Dataset (the objective is its accuracy)")
+    check_digits("val", val)
+    check_torch_device("device", device)
 
     class ReportToTrial(Callback):
         """Report each epoch's validation accuracy; stop when the pruner says so."""

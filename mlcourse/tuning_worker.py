@@ -21,7 +21,6 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from mlcourse.validation import check_int, check_path, check_type
 
@@ -36,7 +35,45 @@ def journal_storage(path: str | os.PathLike):
     from optuna.storages.journal import JournalFileBackend
 
     path = check_path("path", path)
+    if path.is_dir():
+        raise IsADirectoryError(
+            f"path {str(path)!r} is a folder, not a journal file"
+        )
+    if not path.parent.is_dir():
+        raise FileNotFoundError(
+            f"path {str(path)!r}: there is no folder {str(path.parent)!r} to "
+            "create the journal file in"
+        )
     return JournalStorage(JournalFileBackend(str(path)))
+
+
+def check_study(storage_path: str | os.PathLike, study_name: str):
+    """The storage of an existing study that maximizes, after checking both.
+
+    A missing file is a ``FileNotFoundError``; a study that the file does not
+    hold is a ``KeyError`` (as in Optuna), listing the studies it does hold;
+    a study that minimizes is a ``ValueError`` (its objective is an accuracy).
+    """
+    import optuna
+
+    path = check_path("storage_path", storage_path)
+    check_type("study_name", study_name, str)
+    if not path.is_file():
+        raise FileNotFoundError(f"no study storage at {storage_path}")
+    storage = journal_storage(path)
+    directions = {s.study_name: s.directions for s in storage.get_all_studies()}
+    if study_name not in directions:
+        listed = ", ".join(repr(name) for name in sorted(directions)) or "none"
+        raise KeyError(
+            f"study_name {study_name!r}: no such study in {path} "
+            f"(it holds {listed})"
+        )
+    if directions[study_name] != [optuna.study.StudyDirection.MAXIMIZE]:
+        raise ValueError(
+            f"study_name {study_name!r}: the study must maximize one objective "
+            "(a validation accuracy), this one does not"
+        )
+    return storage
 
 
 def run_worker(
@@ -67,15 +104,14 @@ def run_worker(
     epochs = check_int("epochs", epochs, low=1)
     worker = check_int("worker", worker, low=0)
     sampler_seed = worker if sampler_seed is None else sampler_seed
-    sampler_seed = check_int("sampler_seed", sampler_seed, low=0)
-    check_type("study_name", study_name, str)
-    if not Path(storage_path).is_file():
-        raise FileNotFoundError(f"no study storage at {storage_path}")
+    sampler_seed = check_int("sampler_seed", sampler_seed, low=0, high=2**32 - 1)
+    split_seed = check_int("split_seed", split_seed, low=0, high=2**32 - 1)
+    storage = check_study(storage_path, study_name)
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.load_study(
         study_name=study_name,
-        storage=journal_storage(storage_path),
+        storage=storage,
         sampler=optuna.samplers.TPESampler(seed=sampler_seed),
         pruner=optuna.pruners.NopPruner(),  # (the default is a median rule)
     )
@@ -128,10 +164,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name in ("trials", "epochs"):
             check_int(name, getattr(args, name), low=1)
         check_int("worker", args.worker, low=0)
-        if not Path(args.storage).is_file():
-            raise ValueError(f"no study storage at {args.storage}")
-    except (TypeError, ValueError) as error:
+        if args.sampler_seed is not None:
+            check_int("sampler-seed", args.sampler_seed, low=0, high=2**32 - 1)
+        check_study(args.storage, args.study)
+    except (TypeError, ValueError, OSError) as error:
         parser.error(str(error))
+    except KeyError as error:  # its str() is the repr of the message
+        parser.error(error.args[0])
     import torch
 
     # Workers share the machine's cores: one thread each, no oversubscription.

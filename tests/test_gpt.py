@@ -25,6 +25,7 @@ from mlcourse.gpt.train import (
     parse_args,
     progress_line,
     read_jsonl,
+    seed_all,
     train,
 )
 
@@ -340,9 +341,8 @@ def test_a_kill_in_the_middle_of_a_write_leaves_the_old_checkpoint(tmp_path):
     )
     assert done.returncode == -9
     assert path.read_bytes() == before  # the old checkpoint, whole
-    assert ckpt.list_checkpoints(tmp_path) == [
-        path
-    ]  # the half-written file is not one
+    # The half-written temporary file is still there, but it is not a checkpoint.
+    assert ckpt.list_checkpoints(tmp_path) == [path]
     assert ckpt.load_checkpoint(path)["step"] == 1
 
 
@@ -507,6 +507,16 @@ def test_the_command_line(capsys, tmp_path):
     assert "lr must be > 0" in capsys.readouterr().err
 
 
+def test_seed_all_seeds_every_global_generator():
+    import random
+
+    draws = []
+    for _ in range(2):
+        seed_all(7)
+        draws.append((random.random(), np.random.rand(), torch.rand(1).item()))
+    assert draws[0] == draws[1]
+
+
 def test_the_schedule_warms_up_then_decays_to_min_lr():
     config = TrainConfig(lr=1e-2, min_lr=1e-3, warmup_steps=10, max_steps=110)
     rates = learning_rate_schedule(config)
@@ -545,6 +555,37 @@ def test_evaluation_is_the_mean_loss_over_fixed_batches():
         model, batches, "cpu", lambda: torch.autocast("cpu", enabled=False)
     )
     assert got == pytest.approx(expected) and model.training
+
+
+def test_the_device_and_the_backend_follow_the_gpus(monkeypatch):
+    from mlcourse.gpt import train as script
+    from mlcourse.parallel.rank import RankInfo
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "2")
+    assert script._device(TrainConfig(device="auto")) == "cpu"  # 2 ranks, 1 GPU
+    assert script._device(TrainConfig(device="cpu")) == "cpu"
+    with pytest.raises(RuntimeError, match="local rank 1.* 1 CUDA GPU"):
+        script._device(TrainConfig(device="cuda"))
+    monkeypatch.setenv("LOCAL_RANK", "0")
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "1")
+    assert script._device(TrainConfig(device="auto")) == "cuda:0"
+    # Under torchrun, ranks on the CPU join with gloo even when a GPU is there.
+    backends = []
+
+    def joined(backend):
+        backends.append(backend)
+        return RankInfo(1, 2, 1, backend, "cpu")
+
+    monkeypatch.setattr(script.ranks, "init_process_group", joined)
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    assert script._distributed("cpu") == (0, 1) and backends == []
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    assert script._distributed("cpu") == (1, 2)
+    assert script._distributed("cuda:1") == (1, 2)
+    assert backends == ["gloo", "nccl"]
 
 
 def test_the_progress_line():

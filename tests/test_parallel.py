@@ -540,7 +540,10 @@ def test_the_rank_programs_on_two_ranks():
     assert (
         tensor["max_diff_column_row"] < 1e-5 and tensor["max_diff_library"] < 1e-5
     )
-    assert [row["ranks"] for row in zero["scaling:throughput"]["rows"]] == [1, 2]
+    rows = zero["scaling:throughput"]["rows"]
+    assert [row["ranks"] for row in rows] == [1, 2]
+    # one rank has nothing to communicate: its two timings are one measurement
+    assert rows[0]["seconds_per_step"] == rows[0]["compute_seconds_per_step"]
     server = zero["parameter_server:train"]
     assert server["synchronous"]["updates"] == 3
     assert server["asynchronous"]["updates"] == 3  # one worker: 3 pushes
@@ -574,3 +577,20 @@ def test_the_tensorflow_workers_train_like_one_process(tmp_path):
             np.testing.assert_allclose(
                 result[f"final/{name}"], value.numpy(), rtol=0, atol=1e-6
             )
+
+
+def test_parent_death_hook_is_a_preexec_fn_on_linux_only(monkeypatch):
+    # (That a child started with it dies with its parent is tested above through
+    # run_processes, and in test_gpt.py through the capstone's training runs.)
+    hook = launcher.parent_death_hook()
+    assert callable(hook) if sys.platform == "linux" else hook is None
+    done = subprocess.run(
+        [sys.executable, "-c", "print('started')"],
+        preexec_fn=hook,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout == "started\n"
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert launcher.parent_death_hook() is None

@@ -7,7 +7,13 @@ from collections.abc import Callable
 
 from mlcourse.diagnostics.layers import STATS, LayerSpec, select_from
 from mlcourse.runtime import import_tensorflow
-from mlcourse.validation import check_bool, check_callable, check_type
+from mlcourse.validation import (
+    check_array,
+    check_bool,
+    check_callable,
+    check_type,
+    describe,
+)
 
 
 def keras_snapshot(
@@ -28,7 +34,8 @@ def keras_snapshot(
     `training` (``True``: dropout on, batch normalization with the batch's
     statistics, as in a training step); the loss is ``loss_fn(y, outputs)``,
     Keras's argument order. Weights and batch-norm statistics are left as they
-    were. Same columns as :func:`snapshot`.
+    were. Same columns as :func:`snapshot`; as there, `x` and `y` must hold at
+    least one example and no NaN or inf.
     """
     import pandas as pd
 
@@ -50,6 +57,10 @@ def keras_snapshot(
         raise ValueError("give both y and loss_fn (for the gradients), or neither")
     if loss_fn is not None:
         check_callable("loss_fn", loss_fn)
+    if len(inputs) == 1:  # one input: one array (several: a list, passed as is)
+        x = check_array("x", x, min_ndim=1, non_empty=True)
+    if y is not None:
+        y = check_array("y", y, min_ndim=1, non_empty=True)
     probe = keras.Model(
         inputs[0] if len(inputs) == 1 else inputs,
         [layer.output for layer in chosen.values()] + list(model.outputs),
@@ -57,11 +68,17 @@ def keras_snapshot(
     saved = [variable.numpy() for variable in model.non_trainable_weights]
     try:
         with tf.GradientTape(persistent=True) as tape:
-            results = probe(x, training=training)
+            results = _call("x", x, "model(x)", probe, x, training=training)
             outputs = results[len(chosen) :]
             loss = None
             if loss_fn is not None:
-                loss = loss_fn(y, outputs[0] if len(outputs) == 1 else outputs)
+                output = outputs[0] if len(outputs) == 1 else outputs
+                loss = _call("y", y, "loss_fn(y, model(x))", loss_fn, y, output)
+                if len(getattr(loss, "shape", (None,))) != 0:
+                    raise ValueError(
+                        "loss_fn must return one number (the batch mean), "
+                        f"got {describe(loss)}"
+                    )
         rows = []
         for layer, output in zip(chosen.values(), results[: len(chosen)]):
             values = tf.cast(output, tf.float32)
@@ -96,3 +113,15 @@ def keras_snapshot(
     frame.insert(0, "layer", list(chosen))
     frame.attrs["loss"] = math.nan if loss is None else float(loss)
     return frame
+
+
+def _call(name: str, value, call: str, function, *args, **kwargs):
+    """``function(*args, **kwargs)``; an error names the argument that caused it."""
+    tf = import_tensorflow()
+    try:
+        return function(*args, **kwargs)
+    except (ValueError, TypeError, tf.errors.InvalidArgumentError) as error:
+        raise ValueError(
+            f"{name} does not fit: {call} failed on {name} = {describe(value)}: "
+            f"{type(error).__name__}: {error}"
+        ) from error

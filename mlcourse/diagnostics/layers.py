@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from mlcourse.validation import check_type, describe
+from mlcourse.validation import check_callable, check_sequence, check_type, describe
 
 STATS = (
     "act_mean",
@@ -31,8 +31,19 @@ LayerSpec = str | type | Sequence[str] | tuple[type, ...] | None
 def select_from(
     named: list[tuple[str, Any]], layers: LayerSpec, has_weights
 ) -> dict:
-    """The (name, layer) pairs `layers` asks for, in the model's order."""
+    """The (name, layer) pairs `layers` asks for, in the model's order.
+
+    `named` lists a model's ``(name, layer)`` pairs; `has_weights(layer)` says
+    which layers ``layers=None`` chooses.
+    """
+    named = check_sequence("named", named, of=tuple, what="(name, layer) pairs")
+    for index, pair in enumerate(named):
+        if len(pair) != 2 or not isinstance(pair[0], str):
+            raise ValueError(
+                f"named[{index}] must be a (name, layer) pair, got {describe(pair)}"
+            )
     if layers is None:
+        check_callable("has_weights", has_weights, "a function of a layer")
         chosen = {name: layer for name, layer in named if has_weights(layer)}
         if not chosen:
             raise ValueError("the model has no layer with parameters to watch")
@@ -88,6 +99,7 @@ def select_layers(model, layers: LayerSpec = None) -> dict:
 
 def first_tensor(output, tensor_type):
     """The output if it is a tensor, else the first tensor of a tuple or list."""
+    check_type("tensor_type", tensor_type, type, "a tensor class")
     if isinstance(output, tensor_type):
         return output
     if isinstance(output, (tuple, list)):

@@ -7,7 +7,12 @@ from collections.abc import Sequence
 import numpy as np
 
 from mlcourse.diagnostics.layers import LOG_SCALE, STATS
-from mlcourse.validation import check_choice, check_type
+from mlcourse.validation import (
+    check_bool,
+    check_choice,
+    check_sequence,
+    check_type,
+)
 
 
 def plot(
@@ -29,10 +34,13 @@ def plot(
     layers, in model order, one line per step in `steps` (default: the first
     and the last recorded), or a single line for a snapshot, named `label`.
     `logy` defaults to a log scale for the norms, ratios and ``act_std``.
-    Other keyword arguments go to ``ax.plot``.
+    Other keyword arguments go to ``ax.plot`` (``marker`` and ``ms`` override
+    the dots drawn against the layers).
     """
     import matplotlib.pyplot as plt
     import pandas as pd
+    from matplotlib.axes import Axes
+    from matplotlib.lines import Line2D
 
     check_type(
         "table", table, pd.DataFrame, "a table from diagnostics.record or snapshot"
@@ -49,9 +57,30 @@ def plot(
     has_steps = "step" in table.columns
     if against == "step" and not has_steps:
         raise ValueError("a snapshot has no steps: use against='layer'")
+    if steps is not None:
+        if against == "step" or not has_steps:
+            raise ValueError(
+                "steps chooses the recorded steps drawn with against='layer'; "
+                "leave it out here"
+            )
+        steps = check_sequence("steps", steps, what="step numbers", non_empty=True)
+    if ax is not None:
+        check_type("ax", ax, Axes, "matplotlib Axes")
+    if logy is not None:
+        logy = check_bool("logy", logy)
+    try:  # a keyword ax.plot would refuse only after the figure was begun
+        Line2D([], []).set(**line_options)
+    except (AttributeError, TypeError, ValueError) as error:
+        raise TypeError(f"line_options: ax.plot refuses them: {error}") from None
     order = list(dict.fromkeys(table["layer"]))
     if layers is not None:
-        layers = [layers] if isinstance(layers, str) else list(layers)
+        layers = (
+            [layers]
+            if isinstance(layers, str)
+            else check_sequence(
+                "layers", layers, what="layer names", non_empty=True
+            )
+        )
         unknown = [name for name in layers if name not in order]
         if unknown:
             raise ValueError(
@@ -77,15 +106,16 @@ def plot(
                 ax.plot(
                     positions,
                     rows[stat],
-                    marker="o",
-                    ms=3,
                     label=f"step {step}",
-                    **line_options,
+                    **{"marker": "o", "ms": 3, **line_options},
                 )
         else:
             rows = table.set_index("layer").loc[order]
             ax.plot(
-                positions, rows[stat], marker="o", ms=3, label=label, **line_options
+                positions,
+                rows[stat],
+                label=label,
+                **{"marker": "o", "ms": 3, **line_options},
             )
         ax.set_xlabel("layer")
         if len(order) <= 12:

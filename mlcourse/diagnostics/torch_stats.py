@@ -205,16 +205,38 @@ def record(
 
 
 def _as_tensor(name: str, value, device):
+    """`value` as a tensor on `device`: a batch of at least one finite example."""
     import torch
 
     if isinstance(value, torch.Tensor):
-        return value.to(device)
+        tensor = value.to(device)
+    else:
+        try:
+            tensor = torch.as_tensor(np.asarray(value), device=device)
+        except (TypeError, ValueError, RuntimeError) as error:
+            raise TypeError(
+                f"{name} must be a tensor or an array, "
+                f"got {describe(value)}: {error}"
+            ) from None
+    if tensor.ndim == 0 or len(tensor) == 0:
+        raise ValueError(
+            f"{name} must be a batch of at least one example, got {describe(value)}"
+        )
+    if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+        bad = int((~torch.isfinite(tensor)).sum())
+        raise ValueError(f"{name} holds {bad} non-finite value(s) (NaN or inf)")
+    return tensor
+
+
+def _call(name: str, value, call: str, function: Callable, *args):
+    """``function(*args)``; an error it raises names the argument that caused it."""
     try:
-        return torch.as_tensor(np.asarray(value), device=device)
-    except (TypeError, ValueError, RuntimeError) as error:
-        raise TypeError(
-            f"{name} must be a tensor or an array, got {describe(value)}: {error}"
-        ) from None
+        return function(*args)
+    except (RuntimeError, ValueError, TypeError, IndexError) as error:
+        raise ValueError(
+            f"{name} does not fit: {call} failed on {name} = {describe(value)}: "
+            f"{type(error).__name__}: {error}"
+        ) from error
 
 
 def _check_scalar_loss(loss) -> None:
@@ -240,6 +262,8 @@ def snapshot(
     filled in and the loss is in ``frame.attrs["loss"]``. The model runs in
     the mode it is in (``train()`` or ``eval()``); its parameters' ``.grad``
     and its buffers (batch-norm running statistics) are left unchanged.
+    `x` and `y` must hold at least one example and no NaN or inf (the data is
+    not what this diagnoses); a NaN or inf from the weights shows in the table.
     """
     import pandas as pd
     import torch
@@ -252,6 +276,8 @@ def snapshot(
     first = next(iter(model.parameters()), None)
     device = first.device if first is not None else torch.device("cpu")
     x = _as_tensor("x", x, device)
+    if y is not None:
+        y = _as_tensor("y", y, device)
     activations: dict[str, Any] = {}
 
     def hook_for(name):
@@ -270,11 +296,11 @@ def snapshot(
     nan = torch.tensor(math.nan, device=device)
     try:
         with torch.set_grad_enabled(loss_fn is not None):
-            outputs = model(x)
+            outputs = _call("x", x, "model(x)", model, x)
             grad_norms = {name: nan for name in chosen}
             loss_value = math.nan
             if loss_fn is not None:
-                loss = loss_fn(outputs, _as_tensor("y", y, device))
+                loss = _call("y", y, "loss_fn(model(x), y)", loss_fn, outputs, y)
                 _check_scalar_loss(loss)
                 # One backward pass for all layers; the .grad fields stay untouched.
                 params = {
@@ -283,6 +309,11 @@ def snapshot(
                     for p in layer.parameters()
                     if p.requires_grad
                 }
+                if params and not loss.requires_grad:
+                    raise ValueError(
+                        "loss_fn must return a loss computed from model(x), with "
+                        "a gradient; it returned one that does not require grad"
+                    )
                 grads = (
                     torch.autograd.grad(
                         loss, list(params.values()), allow_unused=True

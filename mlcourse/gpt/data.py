@@ -189,9 +189,8 @@ class BatchSampler:
         """The next inputs and targets of `rank`: ``(batch_size, block_size)``."""
         world_size = check_int("world_size", world_size, low=1)
         rank = check_int("rank", rank, low=0, high=world_size - 1)
-        high = (
-            len(self.ids) - self.block_size
-        )  # exclusive: the last offset is high - 1
+        # Offsets 0 .. len - block_size - 1: each window has its next character.
+        high = len(self.ids) - self.block_size  # exclusive
         offsets = self.generator.integers(
             0, high, size=self.batch_size * world_size
         )

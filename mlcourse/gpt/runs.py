@@ -9,10 +9,10 @@ The capstone chapter starts :mod:`mlcourse.gpt.train` as a subprocess::
 
 A process runs in its own process group and is killed, with everything it
 started, when the ``with`` block ends, whether it ended normally, with an
-error, a timeout or an interrupt; on Linux it is also killed if the notebook's
-kernel dies. Its output goes to ``stdout.txt`` and ``stderr.txt`` in the run
-folder. Unless the environment says otherwise, the process runs with
-``OMP_WAIT_POLICY=PASSIVE``.
+error, a timeout or an interrupt; on Linux it also ends if the notebook's
+kernel dies (:func:`mlcourse.parallel.launcher.parent_death_hook`). Its output
+goes to ``stdout.txt`` and ``stderr.txt`` in the run folder. Unless the
+environment says otherwise, the process runs with ``OMP_WAIT_POLICY=PASSIVE``.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from mlcourse.gpt.checkpoint import latest_checkpoint, list_checkpoints
+from mlcourse.parallel.launcher import parent_death_hook
 from mlcourse.validation import check_bool, check_number, check_path, check_type
 
 __all__ = [
@@ -39,27 +40,6 @@ __all__ = [
 ]
 
 POLL_SECONDS = 0.05
-
-
-_PRCTL = None  # libc's prctl, looked up in the parent: the child must not load it
-
-
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child
-    """In the child, between fork and exec: SIGKILL it when its parent dies."""
-    PR_SET_PDEATHSIG = 1
-    _PRCTL(PR_SET_PDEATHSIG, signal.SIGKILL)
-
-
-def _parent_death_hook():
-    """Popen's `preexec_fn`: :func:`_die_with_parent` on Linux, else None."""
-    global _PRCTL
-    if sys.platform != "linux":
-        return None
-    if _PRCTL is None:
-        import ctypes
-
-        _PRCTL = ctypes.CDLL(None, use_errno=True).prctl
-    return _die_with_parent
 
 
 class TrainingProcess:
@@ -127,7 +107,7 @@ class TrainingProcess:
                 stderr=stderr,
                 env=env,
                 start_new_session=True,  # its own process group, killed as one
-                preexec_fn=_parent_death_hook(),
+                preexec_fn=parent_death_hook(),  # dies with the kernel too
             )
         return self
 

@@ -40,6 +40,7 @@ from mlcourse.gpt import checkpoint as ckpt
 from mlcourse.gpt.data import BatchSampler, CharVocabulary, fixed_batches, load_text
 from mlcourse.gpt.data import split as split_text
 from mlcourse.gpt.model import GPT, GPTConfig
+from mlcourse.parallel import rank as ranks
 from mlcourse.reference.schedules import CosineDecay, LinearWarmup
 from mlcourse.validation import check_choice, check_int, check_number
 
@@ -241,28 +242,32 @@ def evaluate(model: GPT, batches, device: str, autocast) -> float:
     return total / len(batches)
 
 
-def _distributed() -> tuple[int, int]:
-    """(rank, world size): from torchrun's environment, or (0, 1)."""
-    world_size = int(os.environ.get("WORLD_SIZE", "1"))
-    if world_size > 1:
-        backend = "nccl" if torch.cuda.is_available() else "gloo"
-        torch.distributed.init_process_group(backend)
-        return torch.distributed.get_rank(), world_size
-    return 0, 1
+def _distributed(device: str) -> tuple[int, int]:
+    """(rank, world size): join torchrun's group (NCCL on GPUs), or (0, 1)."""
+    if int(os.environ.get("WORLD_SIZE", "1")) == 1:
+        return 0, 1
+    me = ranks.init_process_group("nccl" if device.startswith("cuda") else "gloo")
+    return me.rank, me.world_size
 
 
 def _device(config: TrainConfig) -> str:
-    if config.device == "auto":
-        wanted = "cuda" if torch.cuda.is_available() else "cpu"
+    """``"cpu"`` or ``"cuda:<LOCAL_RANK>"``; "auto" takes CUDA only if every
+    rank on this machine gets a GPU of its own."""
+    gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    if config.device == "auto":  # one GPU per rank of this machine, or the CPU
+        local_ranks = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
+        wanted = "cuda" if 0 < local_ranks <= gpus else "cpu"
     else:
         wanted = config.device
-    if wanted == "cuda":
-        if not torch.cuda.is_available():
-            raise RuntimeError(
-                "--device cuda was asked for, but there is no CUDA GPU"
-            )
-        return f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}"
-    return "cpu"
+    if wanted == "cpu":
+        return "cpu"
+    if local_rank >= gpus:
+        raise RuntimeError(
+            f"--device cuda was asked for on local rank {local_rank}, "
+            f"but this machine has {gpus} CUDA GPU(s)"
+        )
+    return f"cuda:{local_rank}"
 
 
 @dataclass
@@ -364,12 +369,12 @@ def train(
         parts.restore(ckpt.load_checkpoint(existing), ignore_state) if resume else 0
     )
 
-    rank, world_size = _distributed()
+    rank, world_size = _distributed(device)
     try:
         return _loop(parts, step, resume, out, val_ids, device, rank, world_size)
     finally:
         if world_size > 1:
-            torch.distributed.destroy_process_group()
+            ranks.destroy_process_group()
 
 
 def _loop(

@@ -47,7 +47,9 @@ in a collective); a run longer than `timeout` seconds raises
 notebook's interrupt button), the launcher terminates every process it started
 and every process those started (it tracks the whole tree while it runs):
 nothing outlives the call. On Linux each started process also gets a signal
-if the caller's process dies.
+if the caller's process dies: ``preexec_fn=parent_death_hook()`` on any
+``subprocess.Popen`` does the same for a process started elsewhere (the
+capstone's training runs, :mod:`mlcourse.gpt.runs`).
 
 The children's environment is the caller's plus: ``OMP_NUM_THREADS=1`` (one
 thread per rank: with more ranks than cores, more threads only compete;
@@ -69,7 +71,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -93,6 +95,7 @@ __all__ = [
     "RankFailure",
     "RunResult",
     "free_port",
+    "parent_death_hook",
     "proportional_memory",
     "run_processes",
     "run_tf_workers",
@@ -337,17 +340,24 @@ def _children_env(
     return merged
 
 
-_PRCTL = None
+_PRCTL = None  # libc's prctl, looked up in the parent: the child must not load it
 
 
-def _die_with_parent() -> None:
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child
     """In the child, between fork and exec: SIGTERM it when its parent dies."""
     PR_SET_PDEATHSIG = 1
     _PRCTL(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def _parent_death_hook():
-    """Popen's `preexec_fn`: :func:`_die_with_parent` on Linux, else nothing."""
+def parent_death_hook() -> Callable[[], None] | None:
+    """A `preexec_fn` for ``subprocess.Popen``: the child dies with its parent.
+
+    On Linux, the child gets SIGTERM when the thread that started it ends, so
+    when its parent dies, even by SIGKILL with no chance to clean up (start it
+    from the main thread, as a notebook cell does). Elsewhere returns None,
+    which Popen takes as "no hook". Call it in the parent: ``preexec_fn=
+    parent_death_hook()``.
+    """
     global _PRCTL
     if sys.platform != "linux":
         return None
@@ -522,7 +532,7 @@ def _launch(
                             stderr=err,
                             env=child_envs[index],
                             start_new_session=True,  # its own process group
-                            preexec_fn=_parent_death_hook(),
+                            preexec_fn=parent_death_hook(),
                         )
                     )
                 tree.watch(roots[-1].pid)

@@ -13,6 +13,7 @@ import time
 
 import torch
 import torch.nn.functional as F
+from torch.distributed.device_mesh import init_device_mesh
 from torch.distributed.fsdp import fully_shard
 from torch.distributed.tensor import DTensor
 from torch.nn.parallel import DistributedDataParallel as DDP
@@ -80,10 +81,13 @@ def fsdp_vs_ddp(
     ddp_optimizer, ddp_seconds = train(replicated, steps, batch, lr, momentum, seed)
 
     sharded = digits_mlp(seed, hidden=hidden)
+    # The mesh says where the shards live. Without it, fully_shard puts them on
+    # the GPU whenever PyTorch sees one; these ranks compute on the CPU (gloo).
+    mesh = init_device_mesh("cpu", (me.world_size,))
     for layer in sharded:
-        if isinstance(layer, torch.nn.Linear):
-            fully_shard(layer)  # each layer's parameters: one shard per rank
-    fully_shard(sharded)
+        if isinstance(layer, torch.nn.Linear):  # a shard of each layer per rank
+            fully_shard(layer, mesh=mesh)
+    fully_shard(sharded, mesh=mesh)
     shards = {
         name: list(local_part(p).shape) for name, p in sharded.named_parameters()
     }

@@ -31,6 +31,18 @@ STATE_KEYS = (
 )
 
 
+# A scale is a float32: the smallest positive one (a subnormal) to the largest.
+_SCALE_RANGE = dict(
+    low=float(np.finfo(np.float32).smallest_subnormal),
+    high=float(np.finfo(np.float32).max),
+)
+
+
+def _check_scale(name: str, value: Any) -> float:
+    """`value` checked to be a positive float32 number (neither 0 nor inf there)."""
+    return check_number(name, value, **_SCALE_RANGE)
+
+
 def _float32(value: float) -> float:
     """`value` rounded to float32, as a Python float (the scale is a float32).
 
@@ -56,9 +68,10 @@ def update_scale(
     step adds one to the count, and the `growth_interval`-th clean step in a
     row multiplies the scale by `growth_factor` (unless that would overflow
     float32) and restarts the count. The scale is kept in float32, as
-    ``torch.amp.GradScaler`` keeps it, so both give the same numbers.
+    ``torch.amp.GradScaler`` keeps it, so both give the same numbers; a
+    `scale` that float32 cannot hold (0 or inf there) is refused.
     """
-    scale = check_number("scale", scale, low=0, low_open=True)
+    scale = _check_scale("scale", scale)
     growth_tracker = check_int("growth_tracker", growth_tracker, low=0)
     found_inf = check_bool("found_inf", found_inf)
     growth_factor, backoff_factor, growth_interval = _check_factors(
@@ -118,13 +131,15 @@ class DynamicLossScaler:
         enabled: bool = True,
         min_scale: float | None = None,
     ) -> None:
-        init_scale = check_number("init_scale", init_scale, low=0, low_open=True)
+        init_scale = _check_scale("init_scale", init_scale)
         self._growth_factor, self._backoff_factor, self._growth_interval = (
             _check_factors(growth_factor, backoff_factor, growth_interval)
         )
         self._enabled = check_bool("enabled", enabled)
-        if min_scale is not None:
-            min_scale = check_number("min_scale", min_scale, low=0, low_open=True)
+        if min_scale is not None:  # below the scale it starts at
+            min_scale = check_number(
+                "min_scale", min_scale, low=0, low_open=True, high=init_scale
+            )
         self._min_scale = min_scale
         self._scale = _float32(init_scale)
         self._growth_tracker = 0
@@ -200,6 +215,9 @@ class DynamicLossScaler:
         Returns what ``optimizer.step`` returns (``None`` when skipped);
         :attr:`last_step_skipped` says whether it was skipped.
         """
+        import torch
+
+        check_type("optimizer", optimizer, torch.optim.Optimizer, "an optimizer")
         if not self._enabled:
             self.last_step_skipped = False
             return optimizer.step(*args, **kwargs)
@@ -269,9 +287,7 @@ class DynamicLossScaler:
                 f"state_dict lacks {', '.join(missing)}; expected the keys "
                 f"{', '.join(STATE_KEYS)}, got {describe(sorted(state_dict))}"
             )
-        scale = check_number(
-            "state_dict['scale']", state_dict["scale"], low=0, low_open=True
-        )
+        scale = _check_scale("state_dict['scale']", state_dict["scale"])
         factors = _check_factors(
             state_dict["growth_factor"],
             state_dict["backoff_factor"],
