@@ -67,6 +67,7 @@ from mlcourse.runtime import (
     pick_device,
     seed_everything,
     setup,
+    usable_cores,
 )
 
 __all__ = [
@@ -104,6 +105,7 @@ __all__ = [
     "tf_dataset",
     "to_numpy",
     "torch_loader",
+    "usable_cores",
     "use_book_style",
     "wrap",
 ]

@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import pickle
 import re
 import sys
 from collections.abc import Iterator, Mapping
@@ -64,11 +65,12 @@ def saved_bytes(model: Any) -> int:
     """The number of bytes ``torch.save`` writes for `model`'s state.
 
     `model` is a ``torch.nn.Module`` (its ``state_dict()`` is saved) or a
-    mapping of names to tensors and numbers, saved as it is. The count is that
-    of the file ``torch.save`` would write (a zip archive: the tensors' bytes
-    plus a little bookkeeping per tensor). It measures what is stored, not
-    what is in memory: a quantized copy that still holds its float weights
-    shows them here. Used by the compression and capstone chapters.
+    mapping of names to tensors and numbers, saved as it is (a value that
+    ``torch.save`` cannot pickle, such as a lambda, is a ``TypeError``). The
+    count is that of the file ``torch.save`` would write (a zip archive: the
+    tensors' bytes plus a little bookkeeping per tensor). It measures what is
+    stored, not what is in memory: a quantized copy that still holds its float
+    weights shows them here. Used by the compression and capstone chapters.
     """
     import torch
 
@@ -82,7 +84,13 @@ def saved_bytes(model: Any) -> int:
             f"got {describe(model)}"
         )
     buffer = io.BytesIO()
-    torch.save(state, buffer)
+    try:
+        torch.save(state, buffer)
+    except (pickle.PicklingError, TypeError, AttributeError) as error:
+        raise TypeError(
+            "model must hold what torch.save can store (tensors, numbers, "
+            f"containers of them); saving it failed: {error}"
+        ) from None
     return buffer.tell()
 
 

@@ -142,6 +142,27 @@ def seed_everything(seed: int, frameworks: Sequence[str] = FRAMEWORKS) -> None:
         tf.random.set_seed(seed)
 
 
+def usable_cores() -> int:
+    """How many CPU cores this process may use.
+
+    Its CPU affinity (fewer than the machine's cores under ``taskset`` or a
+    batch scheduler), capped by a container's CPU quota (cgroup v2's
+    ``cpu.max``, as on Binder), which the affinity does not show.
+    """
+    if hasattr(os, "sched_getaffinity"):
+        cores = len(os.sched_getaffinity(0))
+    else:
+        cores = os.cpu_count() or 1
+    try:
+        with open("/sys/fs/cgroup/cpu.max") as limit:
+            quota, period = limit.read().split()
+        if quota != "max":
+            cores = min(cores, max(1, round(int(quota) / int(period))))
+    except (OSError, ValueError):  # no cgroup v2 quota here
+        pass
+    return cores
+
+
 def pick_device(prefer: str | None = None) -> str:
     """The PyTorch device to use: ``"cuda"`` if PyTorch finds a GPU, else ``"cpu"``.
 

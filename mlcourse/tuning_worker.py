@@ -21,8 +21,9 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
-from mlcourse.validation import check_int, check_path, check_type
+from mlcourse.validation import check_int, check_path, check_sequence, check_type
 
 
 def journal_storage(path: str | os.PathLike):
@@ -59,7 +60,9 @@ def check_study(storage_path: str | os.PathLike, study_name: str):
     path = check_path("storage_path", storage_path)
     check_type("study_name", study_name, str)
     if not path.is_file():
-        raise FileNotFoundError(f"no study storage at {storage_path}")
+        raise FileNotFoundError(
+            f"storage_path: no study storage at {storage_path} (not a file)"
+        )
     storage = journal_storage(path)
     directions = {s.study_name: s.directions for s in storage.get_all_studies()}
     if study_name not in directions:
@@ -144,9 +147,15 @@ def _finished_by(study, worker: int) -> int:
     )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """The command line: parse `argv`, run :func:`run_worker`, print a summary."""
-    parser = argparse.ArgumentParser(
+class _ArgumentParser(argparse.ArgumentParser):
+    """argparse's parser, raising a ``ValueError`` where it would print and exit."""
+
+    def error(self, message: str):
+        raise ValueError(message)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _ArgumentParser(
         prog="python -m mlcourse.tuning_worker", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--storage", required=True, help="the journal file")
@@ -158,23 +167,45 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--threads", type=int, default=1, help="PyTorch threads (default 1)"
     )
-    args = parser.parse_args(argv)
-    try:  # bad arguments: a message and the usage, exit status 2
-        threads = check_int("threads", args.threads, low=1)
-        for name in ("trials", "epochs"):
-            check_int(name, getattr(args, name), low=1)
-        check_int("worker", args.worker, low=0)
-        if args.sampler_seed is not None:
-            check_int("sampler-seed", args.sampler_seed, low=0, high=2**32 - 1)
-        check_study(args.storage, args.study)
+    return parser
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line `argv` (default ``sys.argv[1:]``), parsed and checked.
+
+    A bad argument (missing, unknown, not an integer, out of range, a storage
+    without the study) raises ``ValueError``, ``TypeError``, an ``OSError`` or
+    ``KeyError`` naming it, before anything starts; :func:`main` turns that
+    into argparse's usage message and exit status 2.
+    """
+    if argv is not None:
+        argv = check_sequence("argv", argv, of=str, what="strings")
+    args = _parser().parse_args(argv)
+    check_int("--threads", args.threads, low=1)
+    check_int("--trials", args.trials, low=1)
+    check_int("--epochs", args.epochs, low=1)
+    check_int("--worker", args.worker, low=0)
+    if args.sampler_seed is not None:
+        check_int("--sampler-seed", args.sampler_seed, low=0, high=2**32 - 1)
+    check_study(args.storage, args.study)
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The command line: parse `argv`, run :func:`run_worker`, print a summary.
+
+    A bad argument prints the usage and the error, and exits with status 2.
+    """
+    try:
+        args = parse_args(argv)
     except (TypeError, ValueError, OSError) as error:
-        parser.error(str(error))
+        _usage_error(str(error))
     except KeyError as error:  # its str() is the repr of the message
-        parser.error(error.args[0])
+        _usage_error(error.args[0])
     import torch
 
     # Workers share the machine's cores: one thread each, no oversubscription.
-    torch.set_num_threads(threads)
+    torch.set_num_threads(args.threads)
     done = run_worker(
         args.storage,
         args.study,
@@ -185,6 +216,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     print(f"worker {args.worker} (pid {os.getpid()}): {done} trials finished")
     return 0
+
+
+def _usage_error(message: str) -> NoReturn:
+    """Print the usage and `message` to stderr, exit with status 2 (as argparse)."""
+    parser = _parser()
+    parser.print_usage(sys.stderr)
+    parser.exit(2, f"{parser.prog}: error: {message}\n")
 
 
 if __name__ == "__main__":

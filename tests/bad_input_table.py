@@ -61,7 +61,7 @@ def short(value: Any) -> str:
     text = validation.describe(value)
     # Strip memory addresses (<object object at 0x7f...>): every xdist worker
     # must collect the same test ids.
-    text = re.sub(r" at 0x[0-9a-f]+", "", text)
+    text = re.sub(r" at 0x[0-9a-fA-F]+", "", text)
     return text if len(text) <= 30 else text[:27] + "..."
 
 
@@ -89,6 +89,19 @@ def add(
 def one(target, label: str, call: Callable[[], Any], error, match: str):
     """A row with a call written out in full."""
     ROWS.append(Row(qualified(target), call, error, match, label))
+
+
+def add_labelled(target, name: str, make, cases, match: str | None = None):
+    """Like :func:`add`, for values whose description is too long for a test
+    id (tensors, datasets, dicts): `cases` are ``(label, value, error)``."""
+    pattern = match if match is not None else rf"(?<![\w]){re.escape(name)}(?![\w])"
+    for label, value, error in cases:
+        one(target, f"{name}={label}", partial(make, value), error, pattern)
+
+
+def without_none(bad):
+    """`bad` less the None row: for an argument where None means a default."""
+    return [(value, error) for value, error in bad if value is not None]
 
 
 # ---------------------------------------------------------------- kinds of bad value

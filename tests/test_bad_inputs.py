@@ -2469,7 +2469,10 @@ def public_callables() -> set[str]:
 
 
 def takes_arguments(obj, *, is_method: bool) -> bool:
-    parameters = list(inspect.signature(obj).parameters)
+    try:
+        parameters = list(inspect.signature(obj).parameters)
+    except ValueError:  # no Python signature: an exception class's built-in init
+        return False
     return len(parameters) > (1 if is_method else 0)
 
 

@@ -131,3 +131,33 @@ def test_setup_reports_what_it_picked(capsys, monkeypatch):
     assert "seed 7" in printed and f"PyTorch device: {info.device}" in printed
     assert "TensorFlow device:" in printed
     assert {"PyTorch", "TensorFlow", "NumPy"} <= set(info.versions)
+
+
+def test_usable_cores_follows_the_affinity_and_the_container_quota(monkeypatch):
+    import builtins
+    import io
+
+    from mlcourse import runtime
+
+    cores = runtime.usable_cores()
+    assert isinstance(cores, int) and 1 <= cores <= (os.cpu_count() or 1)
+
+    real_open = builtins.open
+    quota = {"text": "max 100000"}
+
+    def fake_open(path, *args, **kwargs):
+        if str(path) == "/sys/fs/cgroup/cpu.max":
+            return io.StringIO(quota["text"])
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", fake_open)
+    monkeypatch.setattr(
+        os, "sched_getaffinity", lambda pid: set(range(8)), raising=False
+    )
+    assert runtime.usable_cores() == 8  # no quota: the affinity
+    quota["text"] = "200000 100000"
+    assert runtime.usable_cores() == 2  # two cores' worth of time per period
+    quota["text"] = "50000 100000"
+    assert runtime.usable_cores() == 1  # half a core still runs one process
+    quota["text"] = "garbage"
+    assert runtime.usable_cores() == 8

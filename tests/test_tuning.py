@@ -293,3 +293,18 @@ def test_the_worker_runs_as_a_module(tmp_path):
         [*command[:-1], "-1"], capture_output=True, text=True, timeout=120
     )
     assert bad.returncode != 0 and "worker must be an integer >= 0" in bad.stderr
+
+
+def test_parse_args_reads_a_good_command_line(tmp_path):
+    path = make_study(tmp_path)
+    args = tuning_worker.parse_args(
+        ["--storage", str(path), "--study", "digits", "--trials", "3"]
+        + ["--epochs", "2", "--worker", "1", "--sampler-seed", "5"]
+    )
+    assert (args.trials, args.epochs, args.worker) == (3, 2, 1)
+    assert (args.sampler_seed, args.threads) == (5, 1)  # threads: the default
+    with pytest.raises(ValueError, match="--trials must be an integer >= 1"):
+        tuning_worker.parse_args(
+            ["--storage", str(path), "--study", "digits"]
+            + ["--trials", "0", "--epochs", "1"]
+        )

@@ -68,6 +68,8 @@ def plot(
         check_type("ax", ax, Axes, "matplotlib Axes")
     if logy is not None:
         logy = check_bool("logy", logy)
+    if label is not None:
+        check_type("label", label, str, "a string (the legend's entry)")
     try:  # a keyword ax.plot would refuse only after the figure was begun
         Line2D([], []).set(**line_options)
     except (AttributeError, TypeError, ValueError) as error:
@@ -87,6 +89,12 @@ def plot(
                 f"layers: {unknown[0]!r} is not in the table; it has {order}"
             )
         order = [name for name in order if name in layers]
+    if against == "layer" and has_steps:
+        recorded = list(dict.fromkeys(table["step"]))
+        chosen = [recorded[0], recorded[-1]] if steps is None else list(steps)
+        for step in chosen:
+            if step not in recorded:
+                raise ValueError(f"steps: step {step!r} was not recorded")
     if ax is None:
         _, ax = plt.subplots()
     if against == "step":
@@ -97,11 +105,7 @@ def plot(
     else:
         positions = np.arange(len(order))
         if has_steps:
-            recorded = list(dict.fromkeys(table["step"]))
-            chosen = [recorded[0], recorded[-1]] if steps is None else list(steps)
             for step in chosen:
-                if step not in recorded:
-                    raise ValueError(f"steps: step {step!r} was not recorded")
                 rows = table[table["step"] == step].set_index("layer").loc[order]
                 ax.plot(
                     positions,

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from mlcourse.validation import check_int, check_path, check_type
+from mlcourse.validation import check_int, check_path, check_sequence, check_type
 
 FORMAT = "mlcourse-gpt-checkpoint-1"
 PARTS = ("model", "optimizer", "schedule", "scaler", "rng", "data")
@@ -72,6 +72,14 @@ def set_rng_state(state: Mapping[str, Any]) -> None:
     missing = {"python", "numpy", "torch", "cuda"} - state.keys()
     if missing:
         raise ValueError(f"state is not an RNG state: it lacks {sorted(missing)}")
+    for part, length in (("python", 3), ("numpy", 5)):
+        if len(check_sequence(f"state[{part!r}]", state[part])) != length:
+            raise ValueError(
+                f"state[{part!r}] must hold {length} items, as rng_state() "
+                f"records them, got {len(state[part])}"
+            )
+    check_type("state['torch']", state["torch"], torch.Tensor)
+    check_sequence("state['cuda']", state["cuda"])
     version, internal, gauss = state["python"]
     random.setstate((version, tuple(internal), gauss))
     kind, keys, position, has_gauss, cached = state["numpy"]
@@ -157,6 +165,7 @@ def check_same_config(
     """
     check_type("saved", saved, Mapping)
     check_type("current", current, Mapping)
+    may_differ = check_sequence("may_differ", may_differ, of=str, what="names")
     names = sorted((saved.keys() | current.keys()) - set(may_differ))
     differences = [
         f"{name}: checkpoint {saved.get(name, '(absent)')!r}, "

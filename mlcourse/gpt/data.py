@@ -219,10 +219,15 @@ class BatchSampler:
                 f"state comes from a sampler seeded with {state['seed']}, "
                 f"this one is seeded with {self.seed}"
             )
-        self.generator.bit_generator.state = state["generator"]
-        self.batches_drawn = check_int(
-            "batches_drawn", state["batches_drawn"], low=0
-        )
+        batches_drawn = check_int("batches_drawn", state["batches_drawn"], low=0)
+        try:
+            self.generator.bit_generator.state = state["generator"]
+        except (TypeError, ValueError, KeyError) as error:
+            raise ValueError(
+                f"state['generator'] is not a state of this sampler's "
+                f"generator: {error}"
+            ) from None
+        self.batches_drawn = batches_drawn
 
 
 def fixed_batches(

@@ -18,12 +18,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mlcourse.validation import check_bool, check_int, check_number, check_type
+from mlcourse.validation import (
+    check_bool,
+    check_int,
+    check_number,
+    check_type,
+    describe,
+)
 
 
 @dataclass(frozen=True)
@@ -62,11 +69,32 @@ class GPTConfig:
         return asdict(self)
 
 
+def check_ids(name: str, ids: Any, vocab_size: int) -> torch.Tensor:
+    """`ids`, checked to be an integer tensor ``(B, T)``, T >= 1, of ids < vocab."""
+    check_type(name, ids, torch.Tensor, "a tensor of character ids")
+    if ids.dtype not in (torch.int64, torch.int32) or ids.dim() != 2:
+        raise ValueError(
+            f"{name} must be an int64 tensor of shape (batch, time), "
+            f"got {describe(ids)}"
+        )
+    if ids.numel() == 0:
+        raise ValueError(f"{name} is empty (shape {tuple(ids.shape)})")
+    low, high = int(ids.min()), int(ids.max())
+    if low < 0 or high >= vocab_size:
+        raise ValueError(
+            f"{name} must hold ids in [0, {vocab_size}), got values from "
+            f"{low} to {high}"
+        )
+    return ids
+
+
 class CausalSelfAttention(nn.Module):
     """Multi-head self-attention in which position t sees positions 0..t only."""
 
     def __init__(self, config: GPTConfig):
         super().__init__()
+        check_type("config", config, GPTConfig)
+        self.n_embd = config.n_embd
         self.n_head, self.dropout = config.n_head, config.dropout
         # One matrix computes queries, keys and values for every head at once.
         self.c_attn = nn.Linear(config.n_embd, 3 * config.n_embd, bias=config.bias)
@@ -74,6 +102,12 @@ class CausalSelfAttention(nn.Module):
         self.resid_dropout = nn.Dropout(config.dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_type("x", x, torch.Tensor)
+        if x.dim() != 3 or x.shape[2] != self.n_embd or not x.is_floating_point():
+            raise ValueError(
+                f"x must be a float tensor of shape (batch, time, {self.n_embd}), "
+                f"got {describe(x)}"
+            )
         B, T, C = x.shape
         q, k, v = self.c_attn(x).split(C, dim=2)
         # (B, T, C) -> (B, H, T, C // H): each head attends on its own slice.
@@ -157,7 +191,7 @@ class GPT(nn.Module):
 
     def forward(self, idx: torch.Tensor) -> torch.Tensor:
         """Logits of the next character, ``(B, T, V)``, for ids ``(B, T)``."""
-        B, T = idx.shape
+        B, T = check_ids("idx", idx, self.config.vocab_size).shape
         if T > self.config.block_size:
             raise ValueError(
                 f"idx holds {T} positions, more than "
@@ -173,11 +207,19 @@ class GPT(nn.Module):
 
     def loss(self, idx: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         """Mean cross-entropy of the next character: nats per character."""
+        check_ids("idx", idx, self.config.vocab_size)
+        check_ids("targets", targets, self.config.vocab_size)
+        if targets.shape != idx.shape:
+            raise ValueError(
+                f"targets must have the shape of idx {tuple(idx.shape)}, "
+                f"got {tuple(targets.shape)}"
+            )
         logits = self(idx)
         return F.cross_entropy(logits.flatten(0, 1), targets.flatten())
 
     def num_parameters(self, include_positions: bool = True) -> int:
         """The number of weights; the tied head is counted once."""
+        check_bool("include_positions", include_positions)
         total = sum(p.numel() for p in self.parameters())
         if not include_positions:
             total -= self.transformer.wpe.weight.numel()
@@ -198,10 +240,13 @@ class GPT(nn.Module):
         repetitive; above 1: more random); with `top_k`, only the k likeliest
         characters can be drawn. Returns ``(B, T + max_new_tokens)``.
         """
+        check_ids("idx", idx, self.config.vocab_size)
         max_new_tokens = check_int("max_new_tokens", max_new_tokens, low=0)
         temperature = check_number("temperature", temperature, low=0, low_open=True)
         if top_k is not None:
             top_k = check_int("top_k", top_k, low=1, high=self.config.vocab_size)
+        if generator is not None:
+            check_type("generator", generator, torch.Generator)
         for _ in range(max_new_tokens):
             context = idx[:, -self.config.block_size :]
             logits = self(context)[:, -1, :] / temperature

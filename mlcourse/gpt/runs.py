@@ -29,7 +29,16 @@ import numpy as np
 
 from mlcourse.gpt.checkpoint import latest_checkpoint, list_checkpoints
 from mlcourse.parallel.launcher import parent_death_hook
-from mlcourse.validation import check_bool, check_number, check_path, check_type
+from mlcourse.validation import (
+    check_bool,
+    check_choice,
+    check_int,
+    check_number,
+    check_path,
+    check_sequence,
+    check_torch_device,
+    check_type,
+)
 
 __all__ = [
     "TrainingProcess",
@@ -64,12 +73,9 @@ class TrainingProcess:
         self.out = check_path("out", out)
         self.config = check_type("config", config, TrainConfig)
         self.resume = check_bool("resume", resume)
+        ignore_state = check_sequence("ignore_state", ignore_state, what="names")
         for name in ignore_state:
-            if name not in IGNORABLE:
-                raise ValueError(
-                    f"unknown ignore_state {name!r}; "
-                    f"choose from {', '.join(IGNORABLE)}"
-                )
+            check_choice("ignore_state", name, IGNORABLE)
         self.command = [
             sys.executable,
             "-m",
@@ -148,6 +154,7 @@ class TrainingProcess:
         when it fails.
         """
         timeout = check_number("timeout", timeout, low=0, low_open=True)
+        echo = check_bool("echo", echo)
         if self.process is None:
             raise RuntimeError("start the process first (use it in a with block)")
         start = time.perf_counter()
@@ -169,6 +176,7 @@ class TrainingProcess:
 
     def kill_at_step(self, step: int, timeout: float) -> int:
         """SIGKILL the run once its metrics show `step`; return its last step."""
+        step = check_int("step", step, low=1)
         timeout = check_number("timeout", timeout, low=0, low_open=True)
         if self.process is None:
             raise RuntimeError("start the process first (use it in a with block)")
@@ -233,6 +241,7 @@ def load_model(path: str | os.PathLike, device: str = "cpu"):
     from mlcourse.gpt.checkpoint import load_checkpoint
     from mlcourse.gpt.model import GPT, GPTConfig
 
+    device = check_torch_device("device", device)
     state = load_checkpoint(path)
     vocab_size = state["model"]["transformer.wte.weight"].shape[0]
     config = state["config"]

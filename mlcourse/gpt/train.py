@@ -31,6 +31,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 import torch
@@ -42,7 +43,17 @@ from mlcourse.gpt.data import split as split_text
 from mlcourse.gpt.model import GPT, GPTConfig
 from mlcourse.parallel import rank as ranks
 from mlcourse.reference.schedules import CosineDecay, LinearWarmup
-from mlcourse.validation import check_choice, check_int, check_number
+from mlcourse.validation import (
+    check_bool,
+    check_callable,
+    check_choice,
+    check_int,
+    check_number,
+    check_path,
+    check_sequence,
+    check_torch_device,
+    check_type,
+)
 
 DTYPES = {
     "float32": torch.float32,
@@ -138,6 +149,7 @@ class TrainConfig:
 
     def model_fields(self, vocab_size: int) -> dict:
         """The keyword arguments of this run's :class:`GPTConfig`."""
+        vocab_size = check_int("vocab_size", vocab_size, low=1)
         return dict(
             vocab_size=vocab_size,
             block_size=self.block_size,
@@ -159,6 +171,7 @@ class TrainConfig:
 
 def learning_rate_schedule(config: TrainConfig) -> LinearWarmup:
     """A linear warm-up to ``lr`` in ``warmup_steps``, a cosine to ``min_lr``."""
+    check_type("config", config, TrainConfig)
     cosine = CosineDecay(
         lr=config.lr,
         total_steps=config.max_steps - config.warmup_steps,
@@ -171,6 +184,8 @@ def make_optimizer(
     model: torch.nn.Module, config: TrainConfig
 ) -> torch.optim.AdamW:
     """AdamW with weight decay on the matrices only (not on gains and biases)."""
+    check_type("model", model, torch.nn.Module)
+    check_type("config", config, TrainConfig)
     matrices = [p for p in model.parameters() if p.dim() >= 2]
     vectors = [p for p in model.parameters() if p.dim() < 2]
     groups = [
@@ -184,6 +199,7 @@ def make_optimizer(
 
 def seed_all(seed: int) -> None:
     """Seed Python's, NumPy's and torch's global generators."""
+    seed = check_int("seed", seed, low=0, high=2**32 - 1)  # NumPy's range
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
@@ -193,6 +209,9 @@ class Metrics:
     """Appends JSON lines to ``metrics.jsonl`` (on rank 0; elsewhere, nothing)."""
 
     def __init__(self, path: Path, active: bool, keep_until: int | None):
+        path, active = check_path("path", path), check_bool("active", active)
+        if keep_until is not None:
+            keep_until = check_int("keep_until", keep_until, low=0)
         self.path, self.active = path, active
         if active and keep_until is not None:
             kept = [line for line in read_jsonl(path) if line["step"] <= keep_until]
@@ -217,7 +236,7 @@ def read_jsonl(path: str | os.PathLike) -> list[dict]:
 
     A line cut short by a kill is skipped.
     """
-    path, lines = Path(path), []
+    path, lines = check_path("path", path), []
     if not path.exists():
         return lines
     for text in path.read_text().splitlines():
@@ -231,6 +250,12 @@ def read_jsonl(path: str | os.PathLike) -> list[dict]:
 @torch.no_grad()
 def evaluate(model: GPT, batches, device: str, autocast) -> float:
     """Mean cross-entropy, nats per character, over a list of (inputs, targets)."""
+    check_type("model", model, GPT)
+    batches = check_sequence("batches", batches, of=tuple, what="(inputs, targets)")
+    if not batches:
+        raise ValueError("batches is empty: there is nothing to evaluate")
+    device = check_torch_device("device", device)
+    check_callable("autocast", autocast, "a function returning a context manager")
     was_training = model.training
     model.eval()
     total = 0.0
@@ -281,6 +306,17 @@ class RunParts:
     scaler: torch.amp.GradScaler
     sampler: BatchSampler
 
+    def __post_init__(self) -> None:
+        for name, kind in (
+            ("config", TrainConfig),
+            ("model", GPT),
+            ("optimizer", torch.optim.Optimizer),
+            ("schedule", torch.optim.lr_scheduler.LRScheduler),
+            ("scaler", torch.amp.GradScaler),
+            ("sampler", BatchSampler),
+        ):
+            check_type(name, getattr(self, name), kind)
+
     @classmethod
     def build(cls, config: TrainConfig, train_ids, vocab_size: int, device: str):
         """New parts: weights drawn from torch's generator, the schedule at 0."""
@@ -300,6 +336,7 @@ class RunParts:
 
     def state(self, step: int) -> dict:
         """The checkpoint after `step` steps (:mod:`mlcourse.gpt.checkpoint`)."""
+        step = check_int("step", step, low=0)
         return {
             "format": ckpt.FORMAT,
             "step": step,
@@ -314,6 +351,13 @@ class RunParts:
 
     def restore(self, state: dict, ignore_state: tuple[str, ...] = ()) -> int:
         """Load a checkpoint, except the parts named in `ignore_state`; its step."""
+        _check_ignore_state(ignore_state)
+        check_type("state", state, dict)
+        missing = [
+            key for key in ("step", "config", *ckpt.PARTS) if key not in state
+        ]
+        if missing:
+            raise ValueError(f"state is not a checkpoint: it lacks {missing}")
         ckpt.check_same_config(
             state["config"], asdict(self.config), MAY_DIFFER_ON_RESUME
         )
@@ -346,9 +390,10 @@ def train(
     come from the same configuration. `ignore_state` names pieces of the
     checkpoint not to restore (:data:`IGNORABLE`), to show what each is for.
     """
-    for name in ignore_state:
-        check_choice("ignore_state", name, IGNORABLE)
-    out = Path(out)
+    check_type("config", config, TrainConfig)
+    out = check_path("out", out)
+    check_bool("resume", resume)
+    _check_ignore_state(ignore_state)
     existing = ckpt.latest_checkpoint(out) if out.exists() else None
     if resume and existing is None:
         raise ckpt.CheckpointError(f"--resume: there is no checkpoint in {out}")
@@ -375,6 +420,12 @@ def train(
     finally:
         if world_size > 1:
             ranks.destroy_process_group()
+
+
+def _check_ignore_state(ignore_state: tuple[str, ...]) -> None:
+    names = check_sequence("ignore_state", ignore_state, what="names")
+    for name in names:
+        check_choice("ignore_state", name, IGNORABLE)
 
 
 def _loop(
@@ -470,6 +521,13 @@ def _loop(
 
 def progress_line(values: dict, max_steps: int) -> str:
     """One line of progress: step, training loss, validation loss, rate and time."""
+    check_type("values", values, dict)
+    missing = [
+        key for key in ("step", "loss", "lr", "seconds") if key not in values
+    ]
+    if missing:
+        raise ValueError(f"values lacks {missing}")
+    max_steps = check_int("max_steps", max_steps, low=1)
     val = values.get("val_loss")
     return (
         f"step {values['step']:>{len(str(max_steps))}}/{max_steps}"
@@ -480,8 +538,23 @@ def progress_line(values: dict, max_steps: int) -> str:
     )
 
 
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        """A usage error, as argparse reports it (the usage and the message on
+        stderr, exit status 2), raised with the message: a caller sees it."""
+        self.print_usage(sys.stderr)
+        text = f"{self.prog}: error: {message}"
+        print(text, file=sys.stderr)
+        usage_error = SystemExit(text)
+        usage_error.code = 2
+        raise usage_error
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    """The script's options; a bad one is a usage error (``SystemExit``, code 2)."""
+    if argv is not None:
+        argv = list(check_sequence("argv", argv, of=str, what="strings"))
+    parser = _Parser(
         prog="python -m mlcourse.gpt.train",
         description="Train a small character-level GPT on Shakespeare "
         "(the capstone chapter of mlcourse).",

@@ -28,6 +28,7 @@ from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 from mlcourse.models import digits_mlp
 from mlcourse.parallel.data import train_arrays
 from mlcourse.parallel.rank import RankInfo
+from mlcourse.validation import check_type
 
 
 def digits_train_set() -> TensorDataset:
@@ -38,12 +39,20 @@ def digits_train_set() -> TensorDataset:
 
 def flat_parameters(model: torch.nn.Module) -> torch.Tensor:
     """All parameters of `model` as one detached 1-D tensor (a copy)."""
-    return torch.cat([p.detach().reshape(-1) for p in model.parameters()]).clone()
+    parameters = list(check_type("model", model, torch.nn.Module).parameters())
+    if not parameters:
+        raise ValueError(f"model has no parameters: {type(model).__name__}")
+    return torch.cat([p.detach().reshape(-1) for p in parameters]).clone()
 
 
 def flat_gradients(model: torch.nn.Module) -> torch.Tensor:
     """All ``.grad`` of `model` as one 1-D tensor (a copy)."""
-    return torch.cat([p.grad.reshape(-1) for p in model.parameters()]).clone()
+    parameters = list(check_type("model", model, torch.nn.Module).parameters())
+    if not parameters or any(p.grad is None for p in parameters):
+        raise ValueError(
+            "model has parameters without a gradient (or none): run backward first"
+        )
+    return torch.cat([p.grad.reshape(-1) for p in parameters]).clone()
 
 
 def epochs_of_batches(data: TensorDataset, batch: int, steps: int, seed: int = 0):

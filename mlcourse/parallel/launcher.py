@@ -453,6 +453,7 @@ def proportional_memory(pid: int) -> int:
     """A process's PSS in bytes: its private memory plus its share of shared
     pages, so that a library loaded by several ranks counts once in their sum
     (0 if the process is gone)."""
+    pid = check_int("pid", pid, low=1)
     try:
         with open(f"/proc/{pid}/smaps_rollup") as rollup:
             for line in rollup:

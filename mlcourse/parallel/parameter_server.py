@@ -25,6 +25,7 @@ from mlcourse.parallel.data_parallel import (
     flat_parameters,
 )
 from mlcourse.parallel.rank import RankInfo
+from mlcourse.validation import check_int
 
 
 class ParameterServer:
@@ -84,8 +85,18 @@ def pull(server) -> tuple[torch.Tensor, int]:
 def worker_batches(worker: int, workers: int, steps: int, batch: int, seed: int):
     """Row indices of each of a worker's steps: step t of worker w takes rows
     ``[(t W + w) B, (t W + w + 1) B)`` of a shuffled order, epoch after epoch."""
+    workers = check_int("workers", workers, low=1)
+    worker = check_int("worker", worker, low=0, high=workers - 1)
+    steps = check_int("steps", steps, low=1)
+    batch = check_int("batch", batch, low=1)
+    seed = check_int("seed", seed, low=0)
     size = len(digits_train_set())
     per_epoch = size // (workers * batch)  # whole rounds per epoch
+    if per_epoch == 0:
+        raise ValueError(
+            f"batch={batch} for {workers} workers asks for more than the "
+            f"{size} examples of an epoch"
+        )
     generator = torch.Generator().manual_seed(seed)
     order = []
     for _ in range(-(-steps // per_epoch)):

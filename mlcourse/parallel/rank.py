@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlcourse.validation import check_choice, check_type
+from mlcourse.validation import check_choice, check_int, check_type
 
 BACKENDS = ("gloo", "nccl", "auto")
 RESULTS_DIR_VARIABLE = "MLCOURSE_RESULTS_DIR"
@@ -42,11 +42,20 @@ class RankInfo:
     backend: str
     device: str
 
+    def __post_init__(self) -> None:
+        check_int("world_size", self.world_size, low=1)
+        check_int("rank", self.rank, low=0, high=self.world_size - 1)
+        check_int("local_rank", self.local_rank, low=0)
+        check_choice("backend", self.backend, ("gloo", "nccl"))
+        check_type("device", self.device, str)
+
 
 def choose_backend(backend: str, cuda_devices: int, local_world_size: int) -> str:
     """``"nccl"`` when asked for, or for ``"auto"`` when each local rank has its
     own GPU; else ``"gloo"`` (the CPU backend, which runs everywhere)."""
     backend = check_choice("backend", backend, BACKENDS)
+    cuda_devices = check_int("cuda_devices", cuda_devices, low=0)
+    local_world_size = check_int("local_world_size", local_world_size, low=1)
     if backend != "auto":
         return backend
     return "nccl" if 0 < local_world_size <= cuda_devices else "gloo"
@@ -70,6 +79,7 @@ def init_process_group(backend: str = "gloo") -> RankInfo:
     (:func:`choose_backend`). The device is ``cuda:<LOCAL_RANK>`` under NCCL,
     else ``cpu``.
     """
+    check_choice("backend", backend, BACKENDS)
     import torch
     import torch.distributed as dist
 
@@ -107,7 +117,15 @@ def current_rank() -> int:
 
 
 def print0(*args: Any, **kwargs: Any) -> None:
-    """``print`` on rank 0 only (flushed at once): one copy of each log line."""
+    """``print`` on rank 0 only (flushed at once): one copy of each log line.
+
+    Takes ``print``'s `sep`, `end` and `file`.
+    """
+    unknown = sorted(set(kwargs) - {"sep", "end", "file"})
+    if unknown:
+        raise TypeError(
+            f"print0 takes sep, end and file as keywords, got {unknown[0]!r}"
+        )
     if current_rank() == 0:
         print(*args, **kwargs, flush=True)
 
@@ -139,7 +157,8 @@ def save_result(data: Mapping[str, Any], rank: int | None = None) -> Path | None
     ``None`` when ``MLCOURSE_RESULTS_DIR`` is not set (a run from a terminal).
     """
     check_type("data", data, Mapping, "a dict")
-    rank = current_rank() if rank is None else rank
+    rank = current_rank() if rank is None else check_int("rank", rank, low=0)
+    text = json.dumps(to_json(data))  # refuses what JSON cannot hold, even unsaved
     folder = os.environ.get(RESULTS_DIR_VARIABLE)
     if not folder:
         if rank == 0:
@@ -150,6 +169,6 @@ def save_result(data: Mapping[str, Any], rank: int | None = None) -> Path | None
         return None
     path = Path(folder) / f"rank{rank}.json"
     partial = path.with_suffix(".partial")
-    partial.write_text(json.dumps(to_json(data)))
+    partial.write_text(text)
     partial.replace(path)  # atomic: the launcher never reads half a file
     return path

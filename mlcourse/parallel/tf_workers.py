@@ -23,11 +23,16 @@ import json
 import os
 import re
 import sys
+import types
+from collections.abc import Mapping
 
 import numpy as np
 
 from mlcourse.parallel import rank
 from mlcourse.parallel.data import train_arrays
+from mlcourse.validation import check_path, check_sequence, check_type
+
+PLAN_WEIGHTS = ("0.weight", "0.bias", "2.weight", "2.bias")
 
 
 def build_model(keras, plan) -> object:
@@ -36,6 +41,11 @@ def build_model(keras, plan) -> object:
     A Keras ``Dense`` kernel is ``(in, out)``, PyTorch's ``Linear`` weight is
     ``(out, in)``: the weights are transposed on the way in.
     """
+    check_type("keras", keras, types.ModuleType, "the keras module")
+    check_type("plan", plan, Mapping, "a mapping of weight names to arrays")
+    missing = [name for name in PLAN_WEIGHTS if name not in plan]
+    if missing:
+        raise ValueError(f"plan lacks the weights {missing}")
     hidden = plan["0.weight"].shape[0]
     model = keras.Sequential(
         [
@@ -52,11 +62,33 @@ def build_model(keras, plan) -> object:
 
 def torch_layout(model) -> dict[str, np.ndarray]:
     """The Keras model's weights under PyTorch's names and shapes."""
-    w0, b0, w2, b2 = (np.asarray(w) for w in model.get_weights())
+    if not callable(getattr(model, "get_weights", None)):
+        raise TypeError(f"model must be a Keras model, got {type(model).__name__}")
+    weights = model.get_weights()
+    if len(weights) != 4:
+        raise ValueError(
+            f"model must be the digits MLP (4 weight arrays), got {len(weights)}"
+        )
+    w0, b0, w2, b2 = (np.asarray(w) for w in weights)
     return {"0.weight": w0.T, "0.bias": b0, "2.weight": w2.T, "2.bias": b2}
 
 
+def check_argv(argv: list[str]) -> list[str]:
+    """The worker's command line, checked: ``PLAN.npz`` (a file), ``--try-fit``."""
+    argv = list(
+        check_sequence("argv", argv, of=str, what="strings", non_empty=True)
+    )
+    plan = check_path("argv[0], the plan", argv[0])
+    if not plan.is_file():
+        raise FileNotFoundError(f"argv[0], the plan {str(plan)!r}, is not a file")
+    unknown = [word for word in argv[1:] if word != "--try-fit"]
+    if unknown:
+        raise ValueError(f"argv holds {unknown[0]!r}; the only option is --try-fit")
+    return argv
+
+
 def main(argv: list[str]) -> None:
+    check_argv(argv)
     from mlcourse.runtime import import_tensorflow
 
     tf = import_tensorflow()

@@ -6,8 +6,9 @@ imported when :func:`describe_hardware` is called.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
+
+from mlcourse.runtime import usable_cores
 
 
 @dataclass(frozen=True)
@@ -82,11 +83,7 @@ def describe_hardware() -> Hardware:
         field: (any(bool(caps.get(name)) for name in names) if caps else None)
         for field, names in _CPU_FEATURES.items()
     }
-    cores = (
-        len(os.sched_getaffinity(0))
-        if hasattr(os, "sched_getaffinity")
-        else (os.cpu_count() or 1)
-    )
+    cores = usable_cores()
     cuda = {}
     if torch.cuda.is_available():
         capability = tuple(torch.cuda.get_device_capability(0))

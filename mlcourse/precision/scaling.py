@@ -86,19 +86,25 @@ def update_scale(
 
 
 def _check_factors(
-    growth_factor: Any, backoff_factor: Any, growth_interval: Any
+    growth_factor: Any,
+    backoff_factor: Any,
+    growth_interval: Any,
+    name: str = "{}",
 ) -> tuple[float, float, int]:
+    """The three factors, checked; `name` formats each one's name in a message."""
     return (
-        check_number("growth_factor", growth_factor, low=1, low_open=True),
         check_number(
-            "backoff_factor",
+            name.format("growth_factor"), growth_factor, low=1, low_open=True
+        ),
+        check_number(
+            name.format("backoff_factor"),
             backoff_factor,
             low=0,
             high=1,
             low_open=True,
             high_open=True,
         ),
-        check_int("growth_interval", growth_interval, low=1),
+        check_int(name.format("growth_interval"), growth_interval, low=1),
     )
 
 
@@ -196,14 +202,15 @@ class DynamicLossScaler:
                     continue
                 if grad.is_sparse:
                     raise TypeError(
-                        f"parameter {index} has a sparse gradient, which "
-                        "DynamicLossScaler does not handle"
+                        f"optimizer: parameter {index} has a sparse gradient, "
+                        "which DynamicLossScaler does not handle"
                     )
                 if grad.dtype == torch.float16:
                     raise ValueError(
-                        f"parameter {index} has a float16 gradient: unscaling it "
-                        "in float16 would underflow again; keep the parameters "
-                        "in float32 (autocast) and let only the compute be float16"
+                        f"optimizer: parameter {index} has a float16 gradient: "
+                        "unscaling it in float16 would underflow again; keep the "
+                        "parameters in float32 (autocast) and let only the "
+                        "compute be float16"
                     )
                 found_inf |= not bool(torch.isfinite(grad).all())
                 grad.mul_(inv_scale.to(grad.device))
@@ -292,6 +299,7 @@ class DynamicLossScaler:
             state_dict["growth_factor"],
             state_dict["backoff_factor"],
             state_dict["growth_interval"],
+            name="state_dict[{!r}]",
         )
         tracker = check_int(
             "state_dict['_growth_tracker']", state_dict["_growth_tracker"], low=0

@@ -229,10 +229,11 @@ def _format_logs(logs: dict[str, float]) -> str:
 
 
 class ProgressBar:
-    """One line per epoch on stdout (never stderr), redrawn while the epoch runs.
+    """One line per epoch, redrawn while the epoch runs, never on stderr.
 
-    In a notebook the line is an updated display (no output piles up); in a
-    terminal it is redrawn with a carriage return. Redraws are at most every
+    In a notebook the lines are one display output, updated in place (no
+    output piles up); in a terminal the line is redrawn on stdout with a
+    carriage return. Redraws are at most every
     `interval` seconds, so a fast loop pays nothing for them. When disabled
     (`enabled` False), every method returns at once.
     """
