@@ -12,12 +12,6 @@ from __future__ import annotations
 
 import torch
 import torch.distributed as dist
-from torch.distributed.device_mesh import init_device_mesh
-from torch.distributed.tensor.parallel import (
-    ColwiseParallel,
-    RowwiseParallel,
-    parallelize_module,
-)
 
 from mlcourse.parallel.rank import RankInfo
 
@@ -70,6 +64,14 @@ def linear_layers(
     with torch.no_grad():
         model[0].weight.copy_(w1.T)
         model[2].weight.copy_(w2.T)
+    # Imported here: the DTensor machinery adds 40 MB to whoever imports it.
+    from torch.distributed.device_mesh import init_device_mesh
+    from torch.distributed.tensor.parallel import (
+        ColwiseParallel,
+        RowwiseParallel,
+        parallelize_module,
+    )
+
     mesh = init_device_mesh("cpu", (n,))
     parallelize_module(
         model, mesh, {"0": ColwiseParallel(), "2": RowwiseParallel()}
