@@ -3,7 +3,7 @@
     python scripts/measure_chapters.py chapters/*.ipynb      (or: make budgets)
 
 Each notebook runs in its own child process, which starts the kernel, executes
-every cell and shuts the kernel down. Meanwhile a thread samples, every 50 ms,
+every cell and shuts the kernel down. Meanwhile a thread samples, every 250 ms,
 the memory of the kernel *and every process it started* (distributed ranks,
 Optuna workers, a training run launched from a cell), and keeps the peak of
 their sum. Memory is counted as PSS (proportional set size): a page shared by
@@ -28,7 +28,10 @@ from pathlib import Path
 
 BUDGET_SECONDS = {"default": 90.0, "capstone_gpt": 180.0}
 BUDGET_BYTES = 1.5e9
-SAMPLE_SECONDS = 0.05
+# Reading a process's PSS walks its page tables: about 18 ms for a process
+# holding PyTorch and TensorFlow. Sampled every 50 ms, the meter took most of
+# a core from the chapter it timed; every 250 ms it takes a few per cent.
+SAMPLE_SECONDS = 0.25
 
 
 class TreeMemory(threading.Thread):
