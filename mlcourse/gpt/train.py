@@ -4,8 +4,8 @@ The capstone chapter runs this script as a subprocess (so that it can be
 killed, resumed, and started on several processes by ``torchrun``); it runs
 the same from a terminal::
 
-    python -m mlcourse.gpt.train --out runs/gpt --max-steps 2000 --lr 3e-3
-    python -m mlcourse.gpt.train --out runs/gpt --max-steps 2000 --lr 3e-3 --resume
+    python -m mlcourse.gpt.train --out runs/gpt --max-steps 1800 --lr 3e-3
+    python -m mlcourse.gpt.train --out runs/gpt --max-steps 1800 --lr 3e-3 --resume
 
 The configuration is :class:`TrainConfig`, one option per field. Everything
 the run produces goes to its folder ``--out``:
@@ -13,7 +13,7 @@ the run produces goes to its folder ``--out``:
 - ``config.json``: the configuration;
 - ``metrics.jsonl``: one JSON line per step (``step``, ``loss``, ``lr``,
   ``grad_norm``, ``seconds``) and one per evaluation (``step``, ``val_loss``);
-- ``ckpt_000250.pt``...: checkpoints (:mod:`mlcourse.gpt.checkpoint`);
+- ``ckpt_000300.pt``...: checkpoints (:mod:`mlcourse.gpt.checkpoint`);
 - ``diagnostics.csv``: with ``--diagnostics-every``, per-block statistics
   (update-to-weight ratios...) from :mod:`mlcourse.diagnostics`.
 
@@ -106,7 +106,7 @@ class TrainConfig:
     dropout: float = 0.0
     # The optimisation: AdamW with a linear warm-up and a cosine decay.
     batch_size: int = 12
-    max_steps: int = 2000
+    max_steps: int = 1800
     lr: float = 3e-3
     min_lr: float = 3e-4
     warmup_steps: int = 100
@@ -115,10 +115,10 @@ class TrainConfig:
     beta2: float = 0.99
     grad_clip: float = 1.0
     # Evaluation, checkpoints, progress.
-    eval_every: int = 250
+    eval_every: int = 300
     eval_batches: int = 8
-    checkpoint_every: int = 250
-    log_every: int = 250
+    checkpoint_every: int = 300
+    log_every: int = 300
     diagnostics_every: int = 0
     # Where and how it runs.
     seed: int = 0
